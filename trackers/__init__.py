@@ -1,0 +1,27 @@
+"""Siamark's tracking engine: Siamese single-object trackers, Qt-free.
+
+    import trackers
+    t = trackers.create("nanotrack", weights="nanotrackv2.pth")
+    t.init(frame_bgr, (x, y, w, h))
+    result = t.track(next_frame_bgr)   # -> TrackResult(box, score, response, geometry, ...)
+
+Frames are BGR uint8 (OpenCV's order), boxes (x, y, w, h) 0-based floats: see ``trackers.base``.
+"""
+
+from trackers import dasiamrpn, siamban, siamfc, siamrpn  # noqa: F401  (register the trackers)
+from trackers.base import Box, MapGeometry, Tracker, TrackResult
+from trackers.registry import RANDOM, NoWeightsError, TrackerInfo, create, get, identify_checkpoint, names
+
+__all__ = [
+    "Box",
+    "MapGeometry",
+    "NoWeightsError",
+    "RANDOM",
+    "TrackResult",
+    "Tracker",
+    "TrackerInfo",
+    "create",
+    "get",
+    "identify_checkpoint",
+    "names",
+]

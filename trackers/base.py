@@ -1,0 +1,156 @@
+"""The tracker contract every Siamark tracker follows.
+
+Conventions, stated once for the whole engine:
+
+* **Frames** are ``numpy.uint8`` arrays of shape (H, W, 3) in **BGR** channel order, exactly
+  what ``cv2.imread`` / ``cv2.VideoCapture`` return. A tracker that wants another order
+  (SiamFC wants RGB) converts inside itself. Grayscale (H, W) frames are accepted and
+  expanded to three equal channels.
+* **Boxes** are ``(x, y, w, h)`` floats in 0-based pixel coordinates: ``(x, y)`` is the
+  top-left corner, the pixel (0, 0) covers [0, 1) x [0, 1).
+* **Scores** are in [0, 1]: the tracker's confidence in the returned box.
+* **Response maps** are float32 (rows, cols) arrays in [0, 1]; ``MapGeometry`` places each
+  cell on the image so a GUI can overlay the map without knowing the tracker.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class MapGeometry:
+    """Where a response map lies on the image.
+
+    The centre of cell (row, col) is at image pixel ``(x0 + col * step, y0 + row * step)``.
+    """
+
+    x0: float
+    y0: float
+    step: float
+
+    def cell_centre(self, row: float, col: float) -> tuple[float, float]:
+        return self.x0 + col * self.step, self.y0 + row * self.step
+
+    def extent(self, shape: tuple[int, int]) -> Box:
+        """Image rectangle (x, y, w, h) covered by a map of ``shape`` (cell edges, not centres)."""
+        rows, cols = shape
+        half = self.step / 2.0
+        return (self.x0 - half, self.y0 - half, cols * self.step, rows * self.step)
+
+
+@dataclass
+class TrackResult:
+    """One tracked frame."""
+
+    box: Box
+    score: float
+    response: np.ndarray
+    geometry: MapGeometry
+    search_region: Box
+    #: False when the network produced a non-finite output; ``box`` is then the last good box.
+    ok: bool = True
+    message: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def as_bgr_frame(frame: Any) -> np.ndarray:
+    """Check a frame and return it as a contiguous (H, W, 3) uint8 array."""
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"frame must be a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"frame must be uint8 (BGR 0..255), got dtype {frame.dtype}")
+    if frame.ndim == 2:
+        frame = np.repeat(frame[:, :, None], 3, axis=2)
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError(f"frame must have shape (H, W, 3), got {frame.shape}")
+    if frame.shape[0] < 1 or frame.shape[1] < 1:
+        raise ValueError(f"frame is empty: shape {frame.shape}")
+    return np.ascontiguousarray(frame)
+
+
+def validate_box(box: Any, frame_shape: tuple[int, ...]) -> Box:
+    """Return ``box`` as four floats, or raise ValueError saying what is wrong with it."""
+    try:
+        values = [float(v) for v in box]
+    except (TypeError, ValueError):
+        raise ValueError(f"box must be four numbers (x, y, w, h), got {box!r}") from None
+    if len(values) != 4:
+        raise ValueError(f"box must be four numbers (x, y, w, h), got {len(values)} values")
+    x, y, w, h = values
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"box has a non-finite value: {tuple(values)}")
+    if w <= 0 or h <= 0:
+        raise ValueError(f"box must have positive width and height, got w={w:g}, h={h:g}")
+    img_h, img_w = frame_shape[:2]
+    if x >= img_w or y >= img_h or x + w <= 0 or y + h <= 0:
+        raise ValueError(
+            f"box ({x:g}, {y:g}, {w:g}, {h:g}) lies entirely outside the {img_w}x{img_h} frame"
+        )
+    return (x, y, w, h)
+
+
+class Tracker(ABC):
+    """Single-object tracker: ``init`` on one frame with a box, then ``track`` each next frame.
+
+    Subclasses implement ``_init`` and ``_track`` and keep everything that changes from frame
+    to frame in ``self._state`` so that a frame with a non-finite network output can be
+    rolled back: the result then carries the last good box and ``ok=False``.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self._state: Any = None
+        self._last_good: TrackResult | None = None
+
+    @property
+    def initialised(self) -> bool:
+        return self._state is not None
+
+    def init(self, frame: np.ndarray, box: Box) -> None:
+        frame = as_bgr_frame(frame)
+        box = validate_box(box, frame.shape)
+        self._last_good = None
+        self._init(frame, box)
+
+    def track(self, frame: np.ndarray) -> TrackResult:
+        if self._state is None:
+            raise RuntimeError(f"{self.name or type(self).__name__}: call init() before track()")
+        frame = as_bgr_frame(frame)
+        saved = copy.deepcopy(self._state)
+        result = self._track(frame)
+        if all(math.isfinite(v) for v in result.box) and math.isfinite(result.score):
+            result.score = float(min(max(result.score, 0.0), 1.0))
+            self._last_good = result
+            return result
+        # A NaN / inf from the network must not poison the state of the following frames.
+        self._state = saved
+        last_box = self._last_good.box if self._last_good else self._state_box()
+        return TrackResult(
+            box=last_box,
+            score=0.0,
+            response=np.nan_to_num(result.response, nan=0.0, posinf=0.0, neginf=0.0),
+            geometry=result.geometry,
+            search_region=result.search_region,
+            ok=False,
+            message="network output was not finite; kept the last good box",
+        )
+
+    @abstractmethod
+    def _init(self, frame: np.ndarray, box: Box) -> None: ...
+
+    @abstractmethod
+    def _track(self, frame: np.ndarray) -> TrackResult: ...
+
+    @abstractmethod
+    def _state_box(self) -> Box:
+        """The box the current state describes (used when no good result exists yet)."""

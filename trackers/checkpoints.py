@@ -1,0 +1,162 @@
+"""Reading checkpoints safely, recognising their layout, and loading them strictly.
+
+* Files are read with ``torch.load(weights_only=True)``: a pickle holding anything but
+  tensors and plain containers is refused, never executed.
+* ``{'state_dict': ...}`` / ``{'model': ...}`` wrappers and DataParallel ``module.`` prefixes
+  are removed.
+* The layout (which official architecture a checkpoint is) is recognised from its key names
+  and tensor shapes alone, by comparing with the state_dict each known architecture builds.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from trackers.architectures import ARCHITECTURES
+
+# Old (torch 0.3) checkpoints have no BatchNorm counters; modern BatchNorm fills them in.
+_OPTIONAL_LEAF = "num_batches_tracked"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used, with the details a user needs to see why."""
+
+    def __init__(self, message: str, *, missing=(), unexpected=(), wrong_shape=(), closest: str | None = None):
+        self.missing = list(missing)
+        self.unexpected = list(unexpected)
+        self.wrong_shape = list(wrong_shape)
+        self.closest = closest
+        super().__init__(message)
+
+
+def read_state_dict(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
+    """Load a checkpoint file as a flat state_dict of tensors (CPU)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path.name}: refused — the file holds Python objects besides tensors, and Siamark only "
+            f"loads checkpoints with weights_only=True (safe loading). If you trust the file, re-save "
+            f"just its state_dict with torch.save. Detail: {str(exc).splitlines()[0]}"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path.name}: not a readable PyTorch checkpoint ({exc})") from None
+    return unwrap_state_dict(obj, source=path.name)
+
+
+def unwrap_state_dict(obj, source: str = "checkpoint") -> "OrderedDict[str, torch.Tensor]":
+    if isinstance(obj, dict):
+        for wrapper in ("state_dict", "model", "net"):
+            if wrapper in obj and isinstance(obj[wrapper], dict):
+                obj = obj[wrapper]
+                break
+    if not isinstance(obj, dict) or not obj:
+        raise CheckpointError(f"{source}: no state_dict found (expected a dict of tensors)")
+    out: OrderedDict[str, torch.Tensor] = OrderedDict()
+    for key, value in obj.items():
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{source}: entry {key!r} is a {type(value).__name__}, not a tensor")
+        out[key[len("module.") :] if key.startswith("module.") else key] = value
+    return out
+
+
+@lru_cache(maxsize=None)
+def expected_layout(arch: str) -> dict[str, tuple[int, ...]]:
+    """Key -> shape of the state_dict architecture ``arch`` builds (built on the meta device: no memory)."""
+    with torch.device("meta"):
+        model = ARCHITECTURES[arch]()
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def _compare(layout: dict, sd: dict):
+    req = {k for k in layout if not k.endswith(_OPTIONAL_LEAF)}
+    have = set(sd)
+    missing = sorted(req - have)
+    unexpected = sorted(have - set(layout))
+    wrong = sorted(
+        f"{k}: checkpoint {tuple(sd[k].shape)} vs expected {layout[k]}"
+        for k in have & set(layout)
+        if tuple(sd[k].shape) != layout[k]
+    )
+    return missing, unexpected, wrong
+
+
+@dataclass
+class Match:
+    arch: str
+    missing: list = field(default_factory=list)
+    unexpected: list = field(default_factory=list)
+    wrong_shape: list = field(default_factory=list)
+
+    @property
+    def exact(self) -> bool:
+        return not (self.missing or self.unexpected or self.wrong_shape)
+
+    @property
+    def distance(self) -> int:
+        return len(self.missing) + len(self.unexpected) + len(self.wrong_shape)
+
+
+def rank_architectures(sd: dict, candidates=None) -> list[Match]:
+    """All candidate architectures, closest first."""
+    matches = [Match(a, *_compare(expected_layout(a), sd)) for a in (candidates or ARCHITECTURES)]
+    return sorted(matches, key=lambda m: (m.distance, m.arch))
+
+
+def _summary(items: list, limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
+
+
+def detect_architecture(sd: dict, candidates=None, source: str = "checkpoint") -> str:
+    """The architecture whose keys and shapes equal the checkpoint's; CheckpointError otherwise."""
+    ranked = rank_architectures(sd, candidates)
+    exact = [m for m in ranked if m.exact]
+    if exact:
+        return exact[0].arch
+    best = ranked[0]
+    raise CheckpointError(
+        f"{source}: its keys and shapes match no known architecture. Closest: {best.arch} "
+        f"({len(best.missing)} missing, {len(best.unexpected)} unexpected, "
+        f"{len(best.wrong_shape)} wrong-shape keys)."
+        + (f"\n  missing: {_summary(best.missing)}" if best.missing else "")
+        + (f"\n  unexpected: {_summary(best.unexpected)}" if best.unexpected else "")
+        + (f"\n  wrong shape: {_summary(best.wrong_shape, 4)}" if best.wrong_shape else ""),
+        missing=best.missing,
+        unexpected=best.unexpected,
+        wrong_shape=best.wrong_shape,
+        closest=best.arch,
+    )
+
+
+def load_strict(model: nn.Module, sd: dict, source: str = "checkpoint") -> None:
+    """``load_state_dict(strict=True)`` with an error message that lists what differs."""
+    layout = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    missing, unexpected, wrong = _compare(layout, sd)
+    if missing or unexpected or wrong:
+        raise CheckpointError(
+            f"{source} does not fit {type(model).__name__}: "
+            + "; ".join(
+                part
+                for part in (
+                    f"missing {_summary(missing)}" if missing else "",
+                    f"unexpected {_summary(unexpected)}" if unexpected else "",
+                    f"wrong shape {_summary(wrong, 4)}" if wrong else "",
+                )
+                if part
+            ),
+            missing=missing,
+            unexpected=unexpected,
+            wrong_shape=wrong,
+        )
+    model.load_state_dict(sd, strict=True)

@@ -1,0 +1,50 @@
+"""Per-instance tracker configuration.
+
+Each tracker declares a frozen dataclass whose field defaults are the official
+hyper-parameters of its default preset, plus named ``PRESETS`` (other official sets, e.g.
+``otb``). There is no global config: every tracker instance owns its config, and unknown
+keys are rejected so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    #: preset name -> field overrides relative to the field defaults.
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"default": {}}
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def create(cls, preset: str | None = None, **overrides: Any) -> Self:
+        """Build a config from a preset (default: ``"default"``) plus explicit overrides."""
+        preset = preset or "default"
+        if preset not in cls.PRESETS:
+            raise ValueError(
+                f"unknown preset {preset!r} for {cls.__name__}; choose from {sorted(cls.PRESETS)}"
+            )
+        cls._check_keys(overrides)
+        values = {**cls.PRESETS[preset], **overrides}
+        return cls(**values)
+
+    @classmethod
+    def _check_keys(cls, values: dict[str, Any]) -> None:
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise ValueError(
+                f"unknown config key(s) {unknown} for {cls.__name__}; valid keys: {cls.field_names()}"
+            )
+
+    def replace(self, **changes: Any) -> Self:
+        self._check_keys(changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

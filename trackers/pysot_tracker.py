@@ -1,0 +1,193 @@
+"""The pysot-family tracking loop (SiamRPN, SiamRPN++, DaSiamRPN, SiamBAN, NanoTrack).
+
+One loop, written once: crop the search region at the previous centre, run the network,
+decode candidates, penalise scale / ratio changes, add the cosine window, take the best,
+smooth the size and clip (tracker-specs §1). Subclasses only say how to decode the network
+outputs (anchors or points) and, for DaSiamRPN, which crop-rounding and box conventions apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from torch import nn
+
+from trackers.base import Box, MapGeometry, Tracker, TrackResult
+from trackers.config import TrackerConfig
+from trackers.network import NetworkRunner
+from trackers.ops.crop import crop_pysot
+from trackers.ops.geometry import (
+    blend_window,
+    box_to_center,
+    center_to_box,
+    clip_state,
+    context_side,
+    scale_ratio_penalty,
+    smooth_size,
+)
+from trackers.ops.grids import anchor_grid, grid_offsets, point_grid
+from trackers.ops.windows import hanning_window
+
+
+@dataclass(frozen=True)
+class PysotConfig(TrackerConfig):
+    architecture: str = ""
+    exemplar_size: int = 127
+    instance_size: int = 255
+    base_size: int = 8
+    stride: int = 8
+    context_amount: float = 0.5
+    penalty_k: float = 0.04
+    window_influence: float = 0.44
+    lr: float = 0.4
+
+    def score_size(self, instance_size: int | None = None) -> int:
+        inst = instance_size or self.instance_size
+        return (inst - self.exemplar_size) // self.stride + 1 + self.base_size
+
+
+@dataclass
+class TargetState:
+    center: np.ndarray  # (cx, cy) image pixels
+    size: np.ndarray  # (w, h) image pixels
+
+
+def softmax_foreground(logits: np.ndarray) -> np.ndarray:
+    """Softmax over axis 0 of a (2, N) array, foreground row. float32 like the official torch code."""
+    logits = logits.astype(np.float32)
+    m = logits.max(axis=0)
+    e = np.exp(logits - m)
+    return (e[1] / e.sum(axis=0)).astype(np.float32)
+
+
+class PysotStyleTracker(Tracker):
+    Config: ClassVar[type[PysotConfig]] = PysotConfig
+    #: pysot's centre is x + (w-1)/2; DaSiamRPN's is x + w/2.
+    CENTER_HALF_MINUS_ONE: ClassVar[bool] = True
+    crop = staticmethod(crop_pysot)
+
+    def __init__(self, config: PysotConfig, model: nn.Module, device: str = "auto", half: bool = False):
+        super().__init__()
+        self.config = config
+        self.net = NetworkRunner(model, device, half)
+        self.device = self.net.device
+        self.weights_source = ""
+        self._avg = np.zeros(3)
+        self._instance_size = config.instance_size
+
+    # --- hooks -------------------------------------------------------------------------------
+    def _choose_instance_size(self, frame: np.ndarray, size: np.ndarray) -> int:
+        return self.config.instance_size
+
+    def _prepare_grid(self, score_size: int) -> None:
+        """Precompute the candidate grid and window for a score map of ``score_size``."""
+        raise NotImplementedError
+
+    def _decode(self, outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """-> score (N,), candidate boxes (4, N) as (cx, cy, w, h) in patch pixels relative to the
+        patch centre, and the response map (S, S) in [0, 1]."""
+        raise NotImplementedError
+
+    # --- contract ----------------------------------------------------------------------------
+    def _init(self, frame: np.ndarray, box: Box) -> None:
+        c = self.config
+        center, size = box_to_center(box, self.CENTER_HALF_MINUS_ONE)
+        self._instance_size = self._choose_instance_size(frame, size)
+        self._score_size = c.score_size(self._instance_size)
+        self._prepare_grid(self._score_size)
+        self._avg = np.mean(frame, axis=(0, 1))
+        s_z = round(context_side(size[0], size[1], c.context_amount))
+        z = self.crop(frame, center, c.exemplar_size, s_z, self._avg)
+        self.net.template(z)
+        self._state = TargetState(center, size)
+
+    def _state_box(self) -> Box:
+        return center_to_box(self._state.center, self._state.size)
+
+    def _track(self, frame: np.ndarray) -> TrackResult:
+        c = self.config
+        st = self._state
+        s_z = context_side(st.size[0], st.size[1], c.context_amount)
+        scale_z = c.exemplar_size / s_z
+        s_x = s_z * (self._instance_size / c.exemplar_size)
+        x = self.crop(frame, st.center, self._instance_size, round(s_x), self._avg)
+        outputs = self.net.track(x)
+        score, pred, response = self._decode(outputs)
+
+        penalty = scale_ratio_penalty(
+            pred[2, :], pred[3, :], st.size[0] * scale_z, st.size[1] * scale_z, c.penalty_k
+        )
+        pscore = blend_window(penalty * score, self._window, c.window_influence)
+        best = int(np.argmax(pscore))
+        bbox = pred[:, best] / scale_z
+        lr = penalty[best] * score[best] * c.lr
+
+        prev_center = st.center.copy()
+        new_size = smooth_size(st.size, bbox[2], bbox[3], lr)
+        cx, cy, w, h = clip_state(
+            bbox[0] + prev_center[0], bbox[1] + prev_center[1], new_size[0], new_size[1], frame.shape
+        )
+        st.center = np.array([cx, cy])
+        st.size = np.array([w, h])
+
+        ori = grid_offsets(self._score_size, c.stride)[0]
+        geometry = MapGeometry(
+            x0=float(prev_center[0] + ori / scale_z),
+            y0=float(prev_center[1] + ori / scale_z),
+            step=float(c.stride / scale_z),
+        )
+        return TrackResult(
+            box=center_to_box(st.center, st.size),
+            score=float(score[best]),
+            response=response,
+            geometry=geometry,
+            search_region=(float(prev_center[0] - s_x / 2), float(prev_center[1] - s_x / 2), s_x, s_x),
+            extras={"best_index": best, "search_patch_size": self._instance_size},
+        )
+
+
+class AnchorTracker(PysotStyleTracker):
+    """SiamRPN-style decoding: 5 anchors per cell, (dx, dy, dw, dh) regression."""
+
+    def _prepare_grid(self, score_size: int) -> None:
+        self._anchors = anchor_grid(score_size, self.config.stride)
+        self._num_anchors = len(self._anchors) // (score_size * score_size)
+        self._window = hanning_window(score_size, self._num_anchors)
+
+    def _decode(self, outputs):
+        s, a = self._score_size, self._num_anchors
+        # (1, 2A, S, S): channels [bg x A, fg x A]; flat index anchor-major, then row, column.
+        score = softmax_foreground(outputs["cls"][0].reshape(2, -1))
+        delta = outputs["loc"][0].reshape(4, -1).copy()
+        anc = self._anchors
+        delta[0] = delta[0] * anc[:, 2] + anc[:, 0]
+        delta[1] = delta[1] * anc[:, 3] + anc[:, 1]
+        delta[2] = np.exp(delta[2]) * anc[:, 2]
+        delta[3] = np.exp(delta[3]) * anc[:, 3]
+        response = score.reshape(a, s, s).max(axis=0)
+        return score, delta, response
+
+
+class PointTracker(PysotStyleTracker):
+    """Anchor-free (SiamBAN / NanoTrack) decoding: one point per cell, (l, t, r, b) distances."""
+
+    def _prepare_grid(self, score_size: int) -> None:
+        self._points = point_grid(score_size, self.config.stride)
+        self._window = hanning_window(score_size)
+
+    def _score(self, cls: np.ndarray) -> np.ndarray:
+        if cls.shape[1] == 1:
+            return (1.0 / (1.0 + np.exp(-cls[0, 0].reshape(-1)))).astype(np.float32)
+        return softmax_foreground(cls[0].reshape(2, -1))
+
+    def _decode(self, outputs):
+        s = self._score_size
+        score = self._score(outputs["cls"])
+        ltrb = outputs["loc"][0].reshape(4, -1)
+        p = self._points
+        x1, y1 = p[:, 0] - ltrb[0], p[:, 1] - ltrb[1]
+        x2, y2 = p[:, 0] + ltrb[2], p[:, 1] + ltrb[3]
+        pred = np.stack([(x1 + x2) * 0.5, (y1 + y2) * 0.5, x2 - x1, y2 - y1])
+        return score, pred, score.reshape(s, s)

@@ -1,0 +1,124 @@
+"""Names every tracker, and builds one from a name, a checkpoint and a device.
+
+A tracker module registers its class with ``@register``; ``create`` turns a name plus a
+checkpoint into a ready tracker: the checkpoint's layout is recognised, checked against the
+layouts the tracker accepts, and loaded strictly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trackers.base import Tracker
+from trackers.config import TrackerConfig
+
+#: ``weights=RANDOM`` builds an untrained network: for speed measurements only, never for tracking.
+RANDOM = "random"
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "resources" / "weights"
+
+
+class NoWeightsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TrackerInfo:
+    name: str
+    tracker_cls: type
+    config_cls: type[TrackerConfig]
+    description: str
+    #: checkpoint layouts (official architecture names) this tracker runs; the first is the default.
+    architectures: tuple[str, ...]
+
+    @property
+    def presets(self) -> list[str]:
+        return list(self.config_cls.PRESETS)
+
+    def default_weights(self) -> Path | None:
+        path = WEIGHTS_DIR / f"{self.name}.pth"
+        return path if path.is_file() else None
+
+
+_REGISTRY: dict[str, TrackerInfo] = {}
+
+
+def register(name: str, description: str, config: type[TrackerConfig], architectures: tuple[str, ...]):
+    def wrap(cls):
+        cls.name = name
+        cls.Config = config
+        _REGISTRY[name] = TrackerInfo(name, cls, config, description, tuple(architectures))
+        return cls
+
+    return wrap
+
+
+def names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get(name: str) -> TrackerInfo:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown tracker {name!r}; available: {', '.join(_REGISTRY)}") from None
+
+
+def tracker_for_architecture(arch: str) -> str | None:
+    for info in _REGISTRY.values():
+        if arch in info.architectures:
+            return info.name
+    return None
+
+
+def identify_checkpoint(path: str | Path) -> tuple[str, str]:
+    """(tracker name, architecture) of a checkpoint file, from its keys and shapes alone."""
+    from trackers.checkpoints import detect_architecture, read_state_dict
+
+    sd = read_state_dict(path)
+    arch = detect_architecture(sd, source=Path(path).name)
+    owner = tracker_for_architecture(arch)
+    if owner is None:
+        raise ValueError(f"{Path(path).name}: layout {arch} is known but no tracker runs it")
+    return owner, arch
+
+
+def create(
+    name: str,
+    weights: str | Path | None = None,
+    device: str = "auto",
+    preset: str | None = None,
+    half: bool = False,
+    **overrides: Any,
+) -> Tracker:
+    """Build tracker ``name``. ``weights``: a checkpoint file, None for the shipped default, or RANDOM."""
+    from trackers.architectures import build
+    from trackers.checkpoints import CheckpointError, detect_architecture, load_strict, read_state_dict
+
+    info = get(name)
+    config = info.config_cls.create(preset, **overrides)
+    if weights == RANDOM:
+        model = build(config.architecture)
+        source = "random (untrained: speed measurements only)"
+    else:
+        path = Path(weights) if weights else info.default_weights()
+        if path is None:
+            raise NoWeightsError(
+                f"tracker {name!r} has no shipped weights; pass a checkpoint file (--weights FILE)"
+            )
+        sd = read_state_dict(path)
+        arch = detect_architecture(sd, source=path.name)
+        if arch not in info.architectures:
+            owner = tracker_for_architecture(arch)
+            hint = f"; it belongs to tracker {owner!r}" if owner else ""
+            raise CheckpointError(f"{path.name} is a {arch} checkpoint, which {name!r} cannot run{hint}")
+        if arch != config.architecture:
+            config = config.replace(architecture=arch)
+        model = build(arch)
+        load_strict(model, sd, source=path.name)
+        source = str(path)
+    tracker = info.tracker_cls(config, model, device=device, half=half)
+    tracker.weights_source = source
+    return tracker

@@ -1,0 +1,45 @@
+"""SiamBAN (hqucv/siamban ``SiamBANTracker``): anchor-free box-adaptive head on ResNet-50.
+
+Defaults are ``experiments/siamban_r50_l234/config.yaml`` (VOT2018); ``otb`` and the VOT2019
+values commented in that file are presets (tracker-specs §4.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trackers.pysot_tracker import PointTracker, PysotConfig
+from trackers.registry import register
+
+
+@dataclass(frozen=True)
+class SiamBANR50Config(PysotConfig):
+    architecture: str = "siamban__siamban_r50_l234"
+    penalty_k: float = 0.08513642556896711
+    window_influence: float = 0.4632532824922313
+    lr: float = 0.44418184746462425
+    PRESETS = {
+        "default": {},
+        "vot2018": {},
+        "vot2019": {
+            "penalty_k": 0.0012159181005195463,
+            "window_influence": 0.334450048565355,
+            "lr": 0.46386814967815493,
+        },
+        "otb": {
+            "architecture": "siamban__siamban_r50_l234_otb",
+            "penalty_k": 0.020530504470126613,
+            "window_influence": 0.3850733326567302,
+            "lr": 0.4730770315643308,
+        },
+    }
+
+
+@register(
+    "siamban-r50",
+    "SiamBAN (hqucv/siamban siamban_r50_l234): ResNet-50 layers 2-4, anchor-free multi-level BAN head",
+    SiamBANR50Config,
+    ("siamban__siamban_r50_l234", "siamban__siamban_r50_l234_otb"),
+)
+class SiamBANTracker(PointTracker):
+    pass

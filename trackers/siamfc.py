@@ -1,0 +1,156 @@
+"""SiamFC (huanglianghua/siamfc-pytorch ``TrackerSiamFC``): AlexNetV1, 3-scale search.
+
+Kept as the official code does it (tracker-specs §7.2): RGB input, state in (y, x) order and
+float32, crops with banker's rounding, the 17x17 responses upsampled x16 with bicubic
+interpolation, a penalty on the non-centre scales, a normalised Hann window, and no clipping.
+The official tracker returns no score; ours is the sigmoid of the peak raw response, which is
+the probability the logistic loss SiamFC is trained with assigns to that position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from torch import nn
+
+from trackers.base import Box, MapGeometry, Tracker, TrackResult
+from trackers.config import TrackerConfig
+from trackers.network import NetworkRunner
+from trackers.ops.crop import crop_siamfc
+from trackers.ops.windows import normalised_hanning
+from trackers.registry import register
+
+
+@dataclass(frozen=True)
+class SiamFCConfig(TrackerConfig):
+    architecture: str = "siamfc_pytorch__alexnetv1"
+    exemplar_size: int = 127
+    instance_size: int = 255
+    context: float = 0.5
+    scale_num: int = 3
+    scale_step: float = 1.0375
+    scale_lr: float = 0.59
+    scale_penalty: float = 0.9745
+    window_influence: float = 0.176
+    response_size: int = 17
+    response_up: int = 16
+    total_stride: int = 8
+
+
+@dataclass
+class SiamFCState:
+    center: np.ndarray  # (y, x), float32
+    target_sz: np.ndarray  # (h, w), float32
+    z_sz: np.float32
+    x_sz: np.float32
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@register(
+    "siamfc",
+    "SiamFC (siamfc-pytorch AlexNetV1): fully-convolutional, 3-scale search",
+    SiamFCConfig,
+    ("siamfc_pytorch__alexnetv1",),
+)
+class SiamFCTracker(Tracker):
+    def __init__(self, config: SiamFCConfig, model: nn.Module, device: str = "auto", half: bool = False):
+        super().__init__()
+        self.config = config
+        self.net = NetworkRunner(model, device, half)
+        self.device = self.net.device
+        self.weights_source = ""
+        c = config
+        self.upscale_sz = c.response_up * c.response_size
+        self.hann_window = normalised_hanning(self.upscale_sz)
+        self.scale_factors = c.scale_step ** np.linspace(-(c.scale_num // 2), c.scale_num // 2, c.scale_num)
+
+    def _init(self, frame: np.ndarray, box: Box) -> None:
+        c = self.config
+        img = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        # The official code treats the box as 1-based and adds the 1 back on output, so any
+        # origin is preserved; subtracting and adding 1 keeps its float32 rounding identical.
+        b = np.array(
+            [box[1] - 1 + (box[3] - 1) / 2, box[0] - 1 + (box[2] - 1) / 2, box[3], box[2]], dtype=np.float32
+        )
+        center, target_sz = b[:2], b[2:]
+        context = c.context * np.sum(target_sz)
+        z_sz = np.sqrt(np.prod(target_sz + context))
+        x_sz = z_sz * c.instance_size / c.exemplar_size
+        self._avg = np.mean(img, axis=(0, 1))
+        z = crop_siamfc(img, center, z_sz, c.exemplar_size, self._avg)
+        self.net.template(z)
+        self._state = SiamFCState(center, target_sz, z_sz, x_sz)
+
+    def _state_box(self) -> Box:
+        st = self._state
+        return self._to_box(st.center, st.target_sz)
+
+    @staticmethod
+    def _to_box(center, target_sz) -> Box:
+        return (
+            float(center[1] + 1 - (target_sz[1] - 1) / 2),
+            float(center[0] + 1 - (target_sz[0] - 1) / 2),
+            float(target_sz[1]),
+            float(target_sz[0]),
+        )
+
+    def _track(self, frame: np.ndarray) -> TrackResult:
+        c = self.config
+        st = self._state
+        img = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        x = np.stack(
+            [crop_siamfc(img, st.center, st.x_sz * f, c.instance_size, self._avg) for f in self.scale_factors]
+        )
+        raw = self.net.track(x)["response"][:, 0]  # (scales, 17, 17)
+        responses = np.stack(
+            [cv2.resize(u, (self.upscale_sz, self.upscale_sz), interpolation=cv2.INTER_CUBIC) for u in raw]
+        )
+        half = c.scale_num // 2
+        responses[:half] *= c.scale_penalty
+        responses[half + 1 :] *= c.scale_penalty
+        scale_id = int(np.argmax(np.amax(responses, axis=(1, 2))))
+        chosen = responses[scale_id]
+        display = _sigmoid(chosen / (c.scale_penalty if scale_id != half else 1.0)).astype(np.float32)
+        score = float(_sigmoid(float(raw[scale_id].max())))
+
+        response = chosen - chosen.min()
+        response /= response.sum() + 1e-16
+        response = (1 - c.window_influence) * response + c.window_influence * self.hann_window
+        loc = np.unravel_index(response.argmax(), response.shape)
+
+        f = self.scale_factors[scale_id]
+        step = c.total_stride / c.response_up * st.x_sz * f / c.instance_size
+        prev_center = st.center.copy()
+        x_sz_prev = st.x_sz * f
+        disp = (np.array(loc) - (self.upscale_sz - 1) / 2) * step
+        st.center += disp
+        scale = (1 - c.scale_lr) * 1.0 + c.scale_lr * f
+        st.target_sz *= scale
+        st.z_sz *= scale
+        st.x_sz *= scale
+
+        origin = -(self.upscale_sz - 1) / 2 * step
+        return TrackResult(
+            box=self._to_box(st.center, st.target_sz),
+            score=score,
+            response=display,
+            geometry=MapGeometry(
+                x0=float(prev_center[1] + origin), y0=float(prev_center[0] + origin), step=float(step)
+            ),
+            search_region=(
+                float(prev_center[1] - x_sz_prev / 2),
+                float(prev_center[0] - x_sz_prev / 2),
+                float(x_sz_prev),
+                float(x_sz_prev),
+            ),
+            extras={
+                "scale_id": scale_id,
+                "raw_response_max_per_scale": raw.reshape(len(raw), -1).max(axis=1),
+                "raw_response_argmax_per_scale": raw.reshape(len(raw), -1).argmax(axis=1),
+            },
+        )

@@ -1,0 +1,81 @@
+"""SiamRPN (pysot alex) and SiamRPN++ (ResNet-50, MobileNetV2): anchor-based pysot trackers.
+
+Defaults are the official ``experiments/<config>/config.yaml`` of pysot (tracker-specs §4, §11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trackers.pysot_tracker import AnchorTracker, PysotConfig
+from trackers.registry import register
+
+
+@dataclass(frozen=True)
+class SiamRPNAlexConfig(PysotConfig):
+    """pysot siamrpn_alex_dwxcorr: the VOT and OTB models share one config (and one layout)."""
+
+    architecture: str = "pysot__siamrpn_alex_dwxcorr"
+    instance_size: int = 287
+    base_size: int = 0
+    penalty_k: float = 0.16
+    window_influence: float = 0.40
+    lr: float = 0.30
+    PRESETS = {"default": {}, "vot": {}, "otb": {}}
+
+
+@register(
+    "siamrpn",
+    "SiamRPN (pysot siamrpn_alex_dwxcorr): AlexNet, depth-wise RPN head",
+    SiamRPNAlexConfig,
+    ("pysot__siamrpn_alex_dwxcorr",),
+)
+class SiamRPNTracker(AnchorTracker):
+    pass
+
+
+@dataclass(frozen=True)
+class SiamRPNppR50Config(PysotConfig):
+    architecture: str = "pysot__siamrpn_r50_l234_dwxcorr"
+    penalty_k: float = 0.05
+    window_influence: float = 0.42
+    lr: float = 0.38
+    PRESETS = {
+        "default": {},
+        "vot": {},
+        # _otb: unweighted level fusion (no fusion weights in the checkpoint) and other hyper-parameters.
+        "otb": {
+            "architecture": "pysot__siamrpn_r50_l234_dwxcorr_otb",
+            "penalty_k": 0.24,
+            "window_influence": 0.50,
+            "lr": 0.25,
+        },
+    }
+
+
+@register(
+    "siamrpnpp-r50",
+    "SiamRPN++ (pysot siamrpn_r50_l234_dwxcorr): ResNet-50 layers 2-4, weighted multi-level RPN",
+    SiamRPNppR50Config,
+    ("pysot__siamrpn_r50_l234_dwxcorr", "pysot__siamrpn_r50_l234_dwxcorr_otb"),
+)
+class SiamRPNppR50Tracker(AnchorTracker):
+    pass
+
+
+@dataclass(frozen=True)
+class SiamRPNppMobileConfig(PysotConfig):
+    architecture: str = "pysot__siamrpn_mobilev2_l234_dwxcorr"
+    penalty_k: float = 0.04
+    window_influence: float = 0.40
+    lr: float = 0.50
+
+
+@register(
+    "siamrpnpp-mobilev2",
+    "SiamRPN++ (pysot siamrpn_mobilev2_l234_dwxcorr): MobileNetV2 x1.4 layers 3/5/7",
+    SiamRPNppMobileConfig,
+    ("pysot__siamrpn_mobilev2_l234_dwxcorr",),
+)
+class SiamRPNppMobileTracker(AnchorTracker):
+    pass
