@@ -1,0 +1,78 @@
+"""One builder per official architecture, keyed by the fixture / checkpoint stem
+(``<repo>__<config>``, as in shared/fixtures/official_keys).
+
+Each builder returns the network in eval mode with the official state_dict layout, so a
+released checkpoint loads with ``load_state_dict(..., strict=True)``. Builders of other model
+families live in their own modules and are registered in ``ARCHITECTURES`` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from trackers.models.alexnet import AlexNetLegacy
+from trackers.models.heads import DepthwiseRPN, MultiBAN, MultiRPN
+from trackers.models.mobilenet_v2 import MobileNetV2
+from trackers.models.neck import AdjustAllLayer
+from trackers.models.resnet_atrous import resnet50
+from trackers.models.siamese_model import SiameseModel
+
+ANCHOR_NUM = 5  # ratios (0.33, 0.5, 1, 2, 3) x scale 8, all pysot RPN configs
+ADJUSTED_CHANNELS = 256
+
+
+def _adjust_neck(in_channels: list[int]) -> AdjustAllLayer:
+    return AdjustAllLayer(in_channels, [ADJUSTED_CHANNELS] * len(in_channels))
+
+
+def build_siamrpn_alex_dwxcorr() -> SiameseModel:
+    """pysot SiamRPN (alex): AlexNetLegacy, no neck, DepthwiseRPN(5, 256, 256)."""
+    backbone = AlexNetLegacy()
+    head = DepthwiseRPN(ANCHOR_NUM, backbone.feature_size, 256)
+    return SiameseModel(backbone, head, head_name="rpn_head").eval()
+
+
+def _siamrpn_r50_l234(weighted: bool) -> SiameseModel:
+    backbone = resnet50(used_layers=(2, 3, 4))
+    neck = _adjust_neck(backbone.out_channels)
+    head = MultiRPN(ANCHOR_NUM, [ADJUSTED_CHANNELS] * 3, weighted=weighted)
+    return SiameseModel(backbone, head, neck, head_name="rpn_head").eval()
+
+
+def build_siamrpn_r50_l234_dwxcorr() -> SiameseModel:
+    """pysot SiamRPN++ r50 (VOT): softmax-weighted level fusion."""
+    return _siamrpn_r50_l234(weighted=True)
+
+
+def build_siamrpn_r50_l234_dwxcorr_otb() -> SiameseModel:
+    """pysot SiamRPN++ r50 (OTB): plain-mean fusion, so no ``cls_weight``/``loc_weight`` keys."""
+    return _siamrpn_r50_l234(weighted=False)
+
+
+def build_siamrpn_mobilev2_l234_dwxcorr() -> SiameseModel:
+    """pysot SiamRPN++ MobileNetV2 x1.4, layers 3/5/7, unweighted fusion."""
+    backbone = MobileNetV2(width_mult=1.4, used_layers=(3, 5, 7))
+    neck = _adjust_neck(backbone.out_channels)
+    head = MultiRPN(ANCHOR_NUM, [ADJUSTED_CHANNELS] * 3, weighted=False)
+    return SiameseModel(backbone, head, neck, head_name="rpn_head").eval()
+
+
+def build_siamban_r50_l234() -> SiameseModel:
+    """siamban r50 l234 (VOT and OTB share the structure): weighted MultiBAN under ``head``."""
+    backbone = resnet50(used_layers=(2, 3, 4), layer3_with_layer4=True)
+    neck = _adjust_neck(backbone.out_channels)
+    head = MultiBAN([ADJUSTED_CHANNELS] * 3, cls_out_channels=2, weighted=True)
+    return SiameseModel(backbone, head, neck, head_name="head").eval()
+
+
+ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
+    "pysot__siamrpn_alex_dwxcorr": build_siamrpn_alex_dwxcorr,
+    "pysot__siamrpn_alex_dwxcorr_otb": build_siamrpn_alex_dwxcorr,
+    "pysot__siamrpn_r50_l234_dwxcorr": build_siamrpn_r50_l234_dwxcorr,
+    "pysot__siamrpn_r50_l234_dwxcorr_otb": build_siamrpn_r50_l234_dwxcorr_otb,
+    "pysot__siamrpn_mobilev2_l234_dwxcorr": build_siamrpn_mobilev2_l234_dwxcorr,
+    "siamban__siamban_r50_l234": build_siamban_r50_l234,
+    "siamban__siamban_r50_l234_otb": build_siamban_r50_l234,
+}

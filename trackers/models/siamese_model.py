@@ -1,0 +1,68 @@
+"""Generic backbone -> (neck) -> head Siamese network, mirroring the pysot/siamban ModelBuilder
+at inference time: ``template(z)`` once, then ``track(x)`` per frame.
+
+The head is registered under the official prefix (pysot ``rpn_head``, siamban ``head``) so the
+released state dicts load strictly without key renaming.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _as_list(f: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
+    return [f] if isinstance(f, torch.Tensor) else list(f)
+
+
+def _as_head_input(fs: list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+    # Single-level heads take a tensor, multi-level heads a list (the official calling form).
+    return fs[0] if len(fs) == 1 else fs
+
+
+class SiameseModel(nn.Module):
+    """Inputs are NCHW float32 crops, BGR 0..255, unnormalised (tracker-specs §1.1).
+
+    Batched use: ``template`` with B templates and ``track`` with B search images pair them
+    one to one (sample i is correlated with template i).
+
+    Attributes: ``backbone``, ``neck`` (None when the architecture has none), the head under
+    ``head_name`` (also reachable as ``head_module``), and ``zf``: the per-level template
+    features after the neck, as a list, set by ``template``.
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        head: nn.Module,
+        neck: nn.Module | None = None,
+        head_name: str = "rpn_head",
+    ) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.neck = neck
+        self.head_name = head_name
+        self.add_module(head_name, head)
+        self.zf: list[torch.Tensor] = []
+
+    @property
+    def head_module(self) -> nn.Module:
+        return self._modules[self.head_name]
+
+    def features(self, img: torch.Tensor) -> list[torch.Tensor]:
+        """Per-level features of a crop after the neck (templates come out centre-cropped)."""
+        f = self.backbone(img)
+        if self.neck is not None:
+            f = self.neck(f)
+        return _as_list(f)
+
+    def template(self, z: torch.Tensor) -> None:
+        self.zf = self.features(z)
+
+    def track(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Raw head outputs for the search crop(s): ``{"cls": ..., "loc": ...}``."""
+        if not self.zf:
+            raise RuntimeError("track() called before template()")
+        xf = self.features(x)
+        cls, loc = self.head_module(_as_head_input(self.zf), _as_head_input(xf))
+        return {"cls": cls, "loc": loc}
