@@ -21,12 +21,12 @@ _RES_LAST = re.compile(r"(^|\.)layer\d+\.\d+\.conv3\.weight$")
 _UPCHANNEL = re.compile(r"(^|\.)(conv_r1|conv_cls1|template_cls_conv|template_loc_conv)\.weight$")
 
 
-def official_keys(stem: str) -> "OrderedDict[str, tuple[int, ...]]":
+def official_keys(stem: str) -> OrderedDict[str, tuple[int, ...]]:
     data = json.loads((OFFICIAL_KEYS / f"{stem}.json").read_text())
     return OrderedDict((k, tuple(int(s) for s in v)) for k, v in data["keys"].items())
 
 
-def formula_state_dict(keys_and_shapes) -> "OrderedDict[str, torch.Tensor]":
+def formula_state_dict(keys_and_shapes) -> OrderedDict[str, torch.Tensor]:
     items = list(keys_and_shapes.items())
     norm = {k[: -len(".running_mean")] for k, _ in items if k.endswith(".running_mean")}
     out: OrderedDict[str, torch.Tensor] = OrderedDict()
@@ -62,5 +62,5 @@ def formula_state_dict(keys_and_shapes) -> "OrderedDict[str, torch.Tensor]":
     return out
 
 
-def formula_weights(stem: str) -> "OrderedDict[str, torch.Tensor]":
+def formula_weights(stem: str) -> OrderedDict[str, torch.Tensor]:
     return formula_state_dict(official_keys(stem))

@@ -76,5 +76,8 @@ def test_tracker_reproduces_official_run(stem, name):
                 res.extras["raw_response_argmax_per_scale"], r["raw_response_argmax_per_scale"], err_msg=where
             )
             np.testing.assert_allclose(
-                res.extras["raw_response_max_per_scale"], r["raw_response_max_per_scale"], atol=2e-5, err_msg=where
+                res.extras["raw_response_max_per_scale"],
+                r["raw_response_max_per_scale"],
+                atol=2e-5,
+                err_msg=where,
             )

@@ -93,7 +93,9 @@ def test_siamfc_postprocessing_matches_official():
         assert net.x_shapes[k - 2] == ref["x_crop_shape"], f"frame {k}"
         assert net.x_sums[k - 2] == ref["x_crop_sum"], f"frame {k}: search crops differ"
         np.testing.assert_allclose(res.box, ref["bbox"], atol=1e-4, rtol=0, err_msg=f"frame {k}")
-        np.testing.assert_array_equal(res.extras["raw_response_argmax_per_scale"], ref["raw_response_argmax_per_scale"])
+        np.testing.assert_array_equal(
+            res.extras["raw_response_argmax_per_scale"], ref["raw_response_argmax_per_scale"]
+        )
         np.testing.assert_allclose(
             res.extras["raw_response_max_per_scale"], ref["raw_response_max_per_scale"], atol=1e-6
         )

@@ -8,15 +8,15 @@
 Frames are BGR uint8 (OpenCV's order), boxes (x, y, w, h) 0-based floats: see ``trackers.base``.
 """
 
-from trackers import dasiamrpn, siamban, siamfc, siamrpn  # noqa: F401  (register the trackers)
+from trackers import dasiamrpn, nanotrack, siamban, siamcross, siamfc, siamrpn  # noqa: F401  (register the trackers)
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
 from trackers.registry import RANDOM, NoWeightsError, TrackerInfo, create, get, identify_checkpoint, names
 
 __all__ = [
+    "RANDOM",
     "Box",
     "MapGeometry",
     "NoWeightsError",
-    "RANDOM",
     "TrackResult",
     "Tracker",
     "TrackerInfo",

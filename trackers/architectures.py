@@ -13,6 +13,7 @@ from torch import nn
 from trackers.models.builders import ARCHITECTURES as _PYSOT
 from trackers.models.dasiamrpn import DASIAMRPN_ARCHITECTURES
 from trackers.models.nanotrack import NANOTRACK_ARCHITECTURES
+from trackers.models.siamcross import SIAMCROSS_ARCHITECTURES
 from trackers.models.siamfc_net import SIAMFC_ARCHITECTURES
 
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
@@ -20,6 +21,7 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     **_PYSOT,
     **DASIAMRPN_ARCHITECTURES,
     **NANOTRACK_ARCHITECTURES,
+    **SIAMCROSS_ARCHITECTURES,
 }
 
 

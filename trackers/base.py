@@ -92,9 +92,7 @@ def validate_box(box: Any, frame_shape: tuple[int, ...]) -> Box:
         raise ValueError(f"box must have positive width and height, got w={w:g}, h={h:g}")
     img_h, img_w = frame_shape[:2]
     if x >= img_w or y >= img_h or x + w <= 0 or y + h <= 0:
-        raise ValueError(
-            f"box ({x:g}, {y:g}, {w:g}, {h:g}) lies entirely outside the {img_w}x{img_h} frame"
-        )
+        raise ValueError(f"box ({x:g}, {y:g}, {w:g}, {h:g}) lies entirely outside the {img_w}x{img_h} frame")
     return (x, y, w, h)
 
 

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import pickle
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -28,7 +30,9 @@ _OPTIONAL_LEAF = "num_batches_tracked"
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used, with the details a user needs to see why."""
 
-    def __init__(self, message: str, *, missing=(), unexpected=(), wrong_shape=(), closest: str | None = None):
+    def __init__(
+        self, message: str, *, missing=(), unexpected=(), wrong_shape=(), closest: str | None = None
+    ):
         self.missing = list(missing)
         self.unexpected = list(unexpected)
         self.wrong_shape = list(wrong_shape)
@@ -36,25 +40,57 @@ class CheckpointError(ValueError):
         super().__init__(message)
 
 
-def read_state_dict(path: str | Path) -> "OrderedDict[str, torch.Tensor]":
+def read_state_dict(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     """Load a checkpoint file as a flat state_dict of tensors (CPU)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(_numpy_scalar_globals()):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        refused = _refused_global(exc)
+        if refused is None:  # not a pickle torch can read at all: a corrupt or foreign file
+            raise CheckpointError(
+                f"{path.name}: not a readable PyTorch checkpoint ({_unpickler_detail(exc)})"
+            ) from None
         raise CheckpointError(
-            f"{path.name}: refused — the file holds Python objects besides tensors, and Siamark only "
-            f"loads checkpoints with weights_only=True (safe loading). If you trust the file, re-save "
-            f"just its state_dict with torch.save. Detail: {str(exc).splitlines()[0]}"
+            f"{path.name}: refused — the file holds a Python object besides tensors ({refused}), and "
+            f"Siamark only loads checkpoints with weights_only=True (safe loading). If you trust the "
+            f"file, re-save just its state_dict with torch.save."
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name}: not a readable PyTorch checkpoint ({exc})") from None
     return unwrap_state_dict(obj, source=path.name)
 
 
-def unwrap_state_dict(obj, source: str = "checkpoint") -> "OrderedDict[str, torch.Tensor]":
+def _numpy_scalar_globals() -> list:
+    """numpy scalars / dtypes, which training snapshots carry (e.g. an optimizer's lr as float64).
+
+    They are plain data, so allow-listing them keeps weights_only loading safe. Pickles name
+    ``numpy.core`` even under numpy 2 (``numpy._core``), hence the explicit name.
+    """
+    core = getattr(np, "_core", None) or np.core
+    allowed: list = [(core.multiarray.scalar, "numpy.core.multiarray.scalar"), np.dtype]
+    allowed += [getattr(np.dtypes, n) for n in ("Float64DType", "Float32DType", "Int64DType")]
+    return allowed
+
+
+def _unpickler_detail(exc: Exception) -> str:
+    """The weights-only unpickler's own reason, without torch's generic advice around it."""
+    text = str(exc)
+    _, marker, rest = text.partition("WeightsUnpickler error:")
+    lines = [line.strip() for line in (rest if marker else text).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _refused_global(exc: Exception) -> str | None:
+    """``module.name`` of the class / function a weights-only load refused; None for a corrupt file."""
+    match = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    return match.group(1) if match else None
+
+
+def unwrap_state_dict(obj, source: str = "checkpoint") -> OrderedDict[str, torch.Tensor]:
     if isinstance(obj, dict):
         for wrapper in ("state_dict", "model", "net"):
             if wrapper in obj and isinstance(obj[wrapper], dict):
@@ -66,11 +102,11 @@ def unwrap_state_dict(obj, source: str = "checkpoint") -> "OrderedDict[str, torc
     for key, value in obj.items():
         if not isinstance(value, torch.Tensor):
             raise CheckpointError(f"{source}: entry {key!r} is a {type(value).__name__}, not a tensor")
-        out[key[len("module.") :] if key.startswith("module.") else key] = value
+        out[key.removeprefix("module.")] = value
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected_layout(arch: str) -> dict[str, tuple[int, ...]]:
     """Key -> shape of the state_dict architecture ``arch`` builds (built on the meta device: no memory)."""
     with torch.device("meta"):
@@ -118,12 +154,16 @@ def _summary(items: list, limit: int = 8) -> str:
     return shown + (f", … ({len(items)} in all)" if len(items) > limit else "")
 
 
-def detect_architecture(sd: dict, candidates=None, source: str = "checkpoint") -> str:
-    """The architecture whose keys and shapes equal the checkpoint's; CheckpointError otherwise."""
+def detect_architecture(sd: dict, candidates=None, source: str = "checkpoint", prefer=()) -> str:
+    """The architecture whose keys and shapes equal the checkpoint's; CheckpointError otherwise.
+
+    Some official variants share one layout (DaSiamRPN vot / otb, SiamBAN VOT / OTB): the
+    weights alone cannot tell them apart, so the first of ``prefer`` that fits wins.
+    """
     ranked = rank_architectures(sd, candidates)
-    exact = [m for m in ranked if m.exact]
+    exact = [m.arch for m in ranked if m.exact]
     if exact:
-        return exact[0].arch
+        return next((a for a in prefer if a in exact), exact[0])
     best = ranked[0]
     raise CheckpointError(
         f"{source}: its keys and shapes match no known architecture. Closest: {best.arch} "

@@ -35,6 +35,15 @@ class TrackerConfig:
         return cls(**values)
 
     @classmethod
+    def preset_for_architecture(cls, arch: str) -> str | None:
+        """The first preset whose network layout is ``arch`` (None when no preset uses it)."""
+        default = {f.name: f.default for f in dataclasses.fields(cls)}.get("architecture")
+        for name, values in cls.PRESETS.items():
+            if values.get("architecture", default) == arch:
+                return name
+        return None
+
+    @classmethod
     def _check_keys(cls, values: dict[str, Any]) -> None:
         unknown = sorted(set(values) - set(cls.field_names()))
         if unknown:

@@ -9,6 +9,7 @@ floor division, as the Python 2 original computed it (pitfall 12).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class DaSiamRPNConfig(PysotConfig):
     adaptive: bool = True
     small_instance_size: int = 287
     small_area_ratio: float = 0.004
-    PRESETS = {
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "default": {},
         "big": {},
         "vot": {

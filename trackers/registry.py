@@ -109,13 +109,19 @@ def create(
                 f"tracker {name!r} has no shipped weights; pass a checkpoint file (--weights FILE)"
             )
         sd = read_state_dict(path)
-        arch = detect_architecture(sd, source=path.name)
+        arch = detect_architecture(sd, source=path.name, prefer=(config.architecture, *info.architectures))
         if arch not in info.architectures:
             owner = tracker_for_architecture(arch)
             hint = f"; it belongs to tracker {owner!r}" if owner else ""
             raise CheckpointError(f"{path.name} is a {arch} checkpoint, which {name!r} cannot run{hint}")
         if arch != config.architecture:
-            config = config.replace(architecture=arch)
+            # A checkpoint of another official variant brings that variant's hyper-parameters,
+            # unless the caller chose a preset explicitly.
+            matching = info.config_cls.preset_for_architecture(arch) if preset is None else None
+            if matching:
+                config = info.config_cls.create(matching, **overrides)
+            else:
+                config = config.replace(architecture=arch)
         model = build(arch)
         load_strict(model, sd, source=path.name)
         source = str(path)

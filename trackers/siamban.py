@@ -7,6 +7,7 @@ values commented in that file are presets (tracker-specs §4.5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from trackers.pysot_tracker import PointTracker, PysotConfig
 from trackers.registry import register
@@ -18,7 +19,7 @@ class SiamBANR50Config(PysotConfig):
     penalty_k: float = 0.08513642556896711
     window_influence: float = 0.4632532824922313
     lr: float = 0.44418184746462425
-    PRESETS = {
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "default": {},
         "vot2018": {},
         "vot2019": {
@@ -42,4 +43,27 @@ class SiamBANR50Config(PysotConfig):
     ("siamban__siamban_r50_l234", "siamban__siamban_r50_l234_otb"),
 )
 class SiamBANTracker(PointTracker):
+    pass
+
+
+@dataclass(frozen=True)
+class SiamBANMobileV2Config(SiamBANR50Config):
+    """Same head and post-processing; SiamBAN's VOT2018 values until tuned for our weights."""
+
+    architecture: str = "siamark__siamban_mobilev2"
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "default": {},
+        "vot2018": {},
+        "vot2019": SiamBANR50Config.PRESETS["vot2019"],
+        "otb": {k: v for k, v in SiamBANR50Config.PRESETS["otb"].items() if k != "architecture"},
+    }
+
+
+@register(
+    "siamban-mobilev2",
+    "SiamBAN head on MobileNetV2-1.0 layers 3/5/7 (Siamark's CPU-trainable variant)",
+    SiamBANMobileV2Config,
+    ("siamark__siamban_mobilev2",),
+)
+class SiamBANMobileV2Tracker(PointTracker):
     pass

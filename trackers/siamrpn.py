@@ -6,6 +6,7 @@ Defaults are the official ``experiments/<config>/config.yaml`` of pysot (tracker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from trackers.pysot_tracker import AnchorTracker, PysotConfig
 from trackers.registry import register
@@ -21,7 +22,7 @@ class SiamRPNAlexConfig(PysotConfig):
     penalty_k: float = 0.16
     window_influence: float = 0.40
     lr: float = 0.30
-    PRESETS = {"default": {}, "vot": {}, "otb": {}}
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"default": {}, "vot": {}, "otb": {}}
 
 
 @register(
@@ -40,7 +41,7 @@ class SiamRPNppR50Config(PysotConfig):
     penalty_k: float = 0.05
     window_influence: float = 0.42
     lr: float = 0.38
-    PRESETS = {
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "default": {},
         "vot": {},
         # _otb: unweighted level fusion (no fusion weights in the checkpoint) and other hyper-parameters.

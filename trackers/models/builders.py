@@ -14,7 +14,7 @@ from torch import nn
 
 from trackers.models.alexnet import AlexNetLegacy
 from trackers.models.heads import DepthwiseRPN, MultiBAN, MultiRPN
-from trackers.models.mobilenet_v2 import MobileNetV2
+from trackers.models.mobilenet_v2 import MobileNetV2, mobilenet_v2_imagenet
 from trackers.models.neck import AdjustAllLayer
 from trackers.models.resnet_atrous import resnet50
 from trackers.models.siamese_model import SiameseModel
@@ -67,6 +67,19 @@ def build_siamban_r50_l234() -> SiameseModel:
     return SiameseModel(backbone, head, neck, head_name="head").eval()
 
 
+# Our CPU-trainable variant: narrower adjusted features than the ResNet model's 256 keep the
+# three depth-wise heads cheap (the heads, not the backbone, dominate a MobileNet's cost).
+MOBILE_ADJUSTED_CHANNELS = 128
+
+
+def build_siamban_mobilev2() -> SiameseModel:
+    """Siamark's SiamBAN on the ImageNet MobileNetV2-1.0 (layers 3/5/7): no official counterpart."""
+    backbone = mobilenet_v2_imagenet(used_layers=(3, 5, 7))
+    neck = AdjustAllLayer(backbone.out_channels, [MOBILE_ADJUSTED_CHANNELS] * 3)
+    head = MultiBAN([MOBILE_ADJUSTED_CHANNELS] * 3, cls_out_channels=2, weighted=True)
+    return SiameseModel(backbone, head, neck, head_name="head").eval()
+
+
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "pysot__siamrpn_alex_dwxcorr": build_siamrpn_alex_dwxcorr,
     "pysot__siamrpn_alex_dwxcorr_otb": build_siamrpn_alex_dwxcorr,
@@ -75,4 +88,5 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "pysot__siamrpn_mobilev2_l234_dwxcorr": build_siamrpn_mobilev2_l234_dwxcorr,
     "siamban__siamban_r50_l234": build_siamban_r50_l234,
     "siamban__siamban_r50_l234_otb": build_siamban_r50_l234,
+    "siamark__siamban_mobilev2": build_siamban_mobilev2,
 }

