@@ -22,7 +22,7 @@ from trackers.cli import main
 from trackers.metrics import iou
 from trackers.reference import create_reference, to_cv_rect
 
-from .shared_data import REPO, SEQUENCES, WEIGHTS, needs_shared
+from .shared_data import REPO, SEQUENCES, VIDEOS, WEIGHTS, needs_shared
 
 H, W = 120, 160
 SQUARE = 30
@@ -411,3 +411,42 @@ def test_bench_needs_groundtruth(tmp_path, capsys):
         cv2.imwrite(str(tmp_path / f"{i}.png"), f)
     assert main(["bench", "--tracker", "csrt", "--sequences", str(tmp_path)]) == 2
     assert "groundtruth" in capsys.readouterr().err
+
+
+@needs_shared
+@pytest.mark.slow
+def test_track_real_video_with_real_weights(tmp_path):
+    """The whole CLI path on a real video: NanoTrack v2 follows the bag (pysot's demo video of vot_bag)."""
+    out = tmp_path / "boxes.txt"
+    gt = np.loadtxt(SEQUENCES / "vot_bag" / "groundtruth_rect.txt", delimiter=",")
+    init = ",".join(f"{v:g}" for v in gt[0])
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trackers",
+            "track",
+            "--tracker",
+            "nanotrack",
+            "--weights",
+            str(WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"),
+            "--device",
+            "cpu",
+            "--video",
+            str(VIDEOS / "pysot_bag.avi"),
+            "--init",
+            init,
+            "--out",
+            str(out),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    boxes = np.loadtxt(out, delimiter=",")
+    assert boxes.shape == (196, 4)
+    np.testing.assert_allclose(boxes[0], gt[0])
+    assert float(np.mean(iou(boxes, gt))) > 0.6

@@ -143,10 +143,19 @@ class Match:
         return len(self.missing) + len(self.unexpected) + len(self.wrong_shape)
 
 
+def _agreement(layout: dict, sd: dict) -> float:
+    """Share of the union of key names present in both with the same shape (1.0 = identical)."""
+    same = sum(1 for k, v in sd.items() if layout.get(k) == tuple(v.shape))
+    return same / len(set(layout) | set(sd))
+
+
 def rank_architectures(sd: dict, candidates=None) -> list[Match]:
-    """All candidate architectures, closest first."""
-    matches = [Match(a, *_compare(expected_layout(a), sd)) for a in (candidates or ARCHITECTURES)]
-    return sorted(matches, key=lambda m: (m.distance, m.arch))
+    """All candidate architectures, closest first: most keys in common with the right shape,
+    then fewest differences (so a tiny unrelated model never looks 'closest' by count alone)."""
+    names = list(candidates or ARCHITECTURES)
+    agreement = {a: _agreement(expected_layout(a), sd) for a in names}
+    matches = [Match(a, *_compare(expected_layout(a), sd)) for a in names]
+    return sorted(matches, key=lambda m: (-agreement[m.arch], m.distance, m.arch))
 
 
 def _summary(items: list, limit: int = 8) -> str:
@@ -165,6 +174,14 @@ def detect_architecture(sd: dict, candidates=None, source: str = "checkpoint", p
     if exact:
         return next((a for a in prefer if a in exact), exact[0])
     best = ranked[0]
+    if _agreement(expected_layout(best.arch), sd) == 0:
+        sample = ", ".join(list(sd)[:3])
+        raise CheckpointError(
+            f"{source}: not a tracker checkpoint Siamark knows — none of its {len(sd)} keys "
+            f"(e.g. {sample}) belongs to a known tracker layout",
+            unexpected=sorted(sd),
+            closest=best.arch,
+        )
     raise CheckpointError(
         f"{source}: its keys and shapes match no known architecture. Closest: {best.arch} "
         f"({len(best.missing)} missing, {len(best.unexpected)} unexpected, "

@@ -12,6 +12,23 @@ from typing import Any, ClassVar
 from trackers.pysot_tracker import PointTracker, PysotConfig
 from trackers.registry import register
 
+#: SiamBAN's post-processing hyper-parameter sets (the field defaults are VOT2018). The other
+#: anchor-free trackers built on its head (SiamBAN-MobileNetV2, SiamCross) start from them too.
+SIAMBAN_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "vot2018": {},
+    "vot2019": {
+        "penalty_k": 0.0012159181005195463,
+        "window_influence": 0.334450048565355,
+        "lr": 0.46386814967815493,
+    },
+    "otb": {
+        "penalty_k": 0.020530504470126613,
+        "window_influence": 0.3850733326567302,
+        "lr": 0.4730770315643308,
+    },
+}
+
 
 @dataclass(frozen=True)
 class SiamBANR50Config(PysotConfig):
@@ -20,19 +37,8 @@ class SiamBANR50Config(PysotConfig):
     window_influence: float = 0.4632532824922313
     lr: float = 0.44418184746462425
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
-        "default": {},
-        "vot2018": {},
-        "vot2019": {
-            "penalty_k": 0.0012159181005195463,
-            "window_influence": 0.334450048565355,
-            "lr": 0.46386814967815493,
-        },
-        "otb": {
-            "architecture": "siamban__siamban_r50_l234_otb",
-            "penalty_k": 0.020530504470126613,
-            "window_influence": 0.3850733326567302,
-            "lr": 0.4730770315643308,
-        },
+        **SIAMBAN_HYPERPARAMETERS,
+        "otb": {**SIAMBAN_HYPERPARAMETERS["otb"], "architecture": "siamban__siamban_r50_l234_otb"},
     }
 
 
@@ -51,12 +57,7 @@ class SiamBANMobileV2Config(SiamBANR50Config):
     """Same head and post-processing; SiamBAN's VOT2018 values until tuned for our weights."""
 
     architecture: str = "siamark__siamban_mobilev2"
-    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
-        "default": {},
-        "vot2018": {},
-        "vot2019": SiamBANR50Config.PRESETS["vot2019"],
-        "otb": {k: v for k, v in SiamBANR50Config.PRESETS["otb"].items() if k != "architecture"},
-    }
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = SIAMBAN_HYPERPARAMETERS
 
 
 @register(

@@ -35,38 +35,19 @@ import torch
 
 from trackers.models.siamcross import fuse_scores
 from trackers.ops.geometry import context_side
-from trackers.pysot_tracker import PointTracker, PysotConfig
+from trackers.pysot_tracker import PointTracker
 from trackers.registry import register
-
-# SiamBAN r50 tracker hyper-parameters (hqucv/siamban experiments/siamban_r50_l234{,_otb}).
-_SIAMBAN_VOT2019 = {
-    "penalty_k": 0.0012159181005195463,
-    "window_influence": 0.334450048565355,
-    "lr": 0.46386814967815493,
-}
-_SIAMBAN_OTB = {
-    "penalty_k": 0.020530504470126613,
-    "window_influence": 0.3850733326567302,
-    "lr": 0.4730770315643308,
-}
+from trackers.siamban import SIAMBAN_HYPERPARAMETERS, SiamBANR50Config
 
 
 @dataclass(frozen=True)
-class SiamCrossR50Config(PysotConfig):
+class SiamCrossR50Config(SiamBANR50Config):
     architecture: str = "siamark__siamcross_r50"
-    # SiamBAN's VOT2018 post-processing values: none are published for SiamCross (choice 15).
-    penalty_k: float = 0.08513642556896711
-    window_influence: float = 0.4632532824922313
-    lr: float = 0.44418184746462425
+    # Post-processing: SiamBAN's values, inherited; none are published for SiamCross (choice 15).
     #: trade-off of the plain and the box-aligned classification (paper Alg. 2); 0 = equal
     #: shares, the closest the written formula gets to Ocean's cls-dominant blend (choice 14).
     omega: float = 0.0
-    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
-        "default": {},
-        "vot2018": {},
-        "vot2019": _SIAMBAN_VOT2019,
-        "otb": _SIAMBAN_OTB,
-    }
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = SIAMBAN_HYPERPARAMETERS
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.omega <= 1.0:
