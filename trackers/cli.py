@@ -97,7 +97,9 @@ def cmd_track(args) -> int:
     if args.tracker in REFERENCE_NAMES and args.tracker not in registry.names():
         raise UsageError(f"{args.tracker} is an OpenCV reference tracker, for bench only; see `list`")
     source = open_source(args.video or args.sequence)
-    tracker = registry.create(args.tracker, weights=args.weights, device=args.device, preset=args.preset)
+    tracker = registry.create(
+        args.tracker, weights=args.weights, device=args.device, preset=args.preset, half=args.half
+    )
     print(f"{args.tracker}: weights {getattr(tracker, 'weights_source', '?')}", file=sys.stderr)
     progress = _ProgressPrinter()
     try:
@@ -129,7 +131,9 @@ def cmd_bench(args) -> int:
         main_method = args.tracker
         methods.append((main_method, create_reference(args.tracker, args.nano_onnx)))
     else:
-        tracker = registry.create(args.tracker, weights=args.weights, device=args.device, preset=args.preset)
+        tracker = registry.create(
+            args.tracker, weights=args.weights, device=args.device, preset=args.preset, half=args.half
+        )
         main_method = (
             args.tracker + (f":{args.preset}" if args.preset else "") + ("[random]" if random else "")
         )
@@ -180,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--weights", help="checkpoint file (default: the shipped one)")
         p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
         p.add_argument("--preset", help="hyper-parameter preset (see `list`)")
+        p.add_argument("--half", action="store_true", help="fp16 inference (CUDA only; ignored elsewhere)")
 
     p = sub.add_parser("track", help="track one target through a video or an image sequence")
     common(p)
