@@ -109,7 +109,11 @@ def create(
                 f"tracker {name!r} has no shipped weights; pass a checkpoint file (--weights FILE)"
             )
         sd = read_state_dict(path)
-        arch = detect_architecture(sd, source=path.name, prefer=(config.architecture, *info.architectures))
+        prefer = (config.architecture, *info.architectures)
+        try:  # the tracker's own layouts first: building every known layout costs ~0.5 s
+            arch = detect_architecture(sd, candidates=info.architectures, source=path.name, prefer=prefer)
+        except CheckpointError:  # then all: another tracker's checkpoint, or the closest for the error
+            arch = detect_architecture(sd, source=path.name, prefer=prefer)
         if arch not in info.architectures:
             owner = tracker_for_architecture(arch)
             hint = f"; it belongs to tracker {owner!r}" if owner else ""

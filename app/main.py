@@ -1,0 +1,96 @@
+"""Command line entry: ``siamark [VIDEO]``, ``siamark --demo``, and room for subcommands.
+
+Subcommands (``bench-effort``, ``convert``, …) register with ``register_command``; when the
+first argument names one, the command line is parsed with argparse subparsers and dispatched
+to it, anything else starts the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    #: adds the command's arguments to its subparser
+    configure: Callable[[argparse.ArgumentParser], None]
+    #: runs it with the parsed arguments; returns the exit code
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register_command(name: str, command: Command) -> None:
+    COMMANDS[name] = command
+
+
+def command_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="siamark", description="Siamark command-line tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, command in sorted(COMMANDS.items()):
+        command.configure(sub.add_parser(name, help=command.help, description=command.help))
+    return parser
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    epilog = ""
+    if COMMANDS:
+        epilog = "commands (siamark COMMAND --help):\n" + "\n".join(
+            f"  {name:<14} {command.help}" for name, command in sorted(COMMANDS.items())
+        )
+    parser = argparse.ArgumentParser(
+        prog="siamark",
+        description="Semi-automatic video annotation with Siamese visual trackers.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("video", nargs="?", help="video file or folder of images to open")
+    parser.add_argument("--demo", action="store_true", help="open the built-in demo clip")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        args = command_parser().parse_args(argv)
+        return int(COMMANDS[args.command].run(args) or 0)
+    parser = gui_parser()
+    args = parser.parse_args(argv)
+    if args.demo and args.video:
+        parser.error("give either a VIDEO or --demo, not both")
+    return run_gui(args.video, demo=args.demo)
+
+
+def run_gui(video: str | None = None, demo: bool = False) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from app.theme import apply_dark_theme, configure_pyqtgraph
+
+    configure_pyqtgraph()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Siamark")
+    app.setOrganizationName("Siamark")
+    apply_dark_theme(app)
+
+    from app.main_window import MainWindow
+    from app.qt_binding import ADVICE, leaks_none_references
+
+    window = MainWindow()
+    window.show()
+    if leaks_none_references():
+        print(f"siamark: warning: {ADVICE}", file=sys.stderr)
+        window.show_error("Qt binding problem", ADVICE)
+    if demo:
+        window.open_demo()
+    elif video:
+        window.open_path(video)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

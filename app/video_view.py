@@ -1,0 +1,223 @@
+"""The frame display: zoom / pan, drawing and editing the box, the tracked box, the response overlay.
+
+Coordinates in the view are image pixels: the ImageItem sits at the origin, y points down
+(inverted axis), and pixel (0, 0) covers [0, 1) x [0, 1) — the engine's box convention.
+Mouse: left-drag on empty frame area draws a box (replacing the previous one), the box then
+moves / resizes with its handles; right- or middle-drag pans; the wheel zooms.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel
+
+from trackers.base import Box, MapGeometry
+
+BOX_COLOUR = "#ffd400"  # the box the user draws
+TRACKED_COLOUR = "#00e5ff"  # the tracker's box
+LOST_COLOUR = "#ff5a5a"  # a frame whose network output was not finite
+OVERLAY_COLORMAP = "inferno"
+# Drags smaller than this (image pixels, either side) are treated as clicks, not boxes.
+MIN_BOX_SIDE = 2.0
+
+
+def _cosmetic_pen(colour: str, width: float = 2.0, style=Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(QColor(colour), width, style)
+    pen.setCosmetic(True)  # same width at every zoom
+    return pen
+
+
+def overlay_lookup_table() -> np.ndarray:
+    """Colormap with alpha rising with the response, so weak cells stay see-through."""
+    lut = pg.colormap.get(OVERLAY_COLORMAP).getLookupTable(0.0, 1.0, 256, alpha=True)
+    lut[:, 3] = np.linspace(0, 190, 256).astype(np.uint8)
+    return lut
+
+
+class FrameViewBox(pg.ViewBox):
+    """A ViewBox whose left-drag draws a rectangle instead of panning."""
+
+    rect_drawn = Signal(QRectF)
+
+    def __init__(self):
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self.drawing_enabled = True
+        self._band = QGraphicsRectItem()
+        self._band.setPen(_cosmetic_pen(BOX_COLOUR, 1.5, Qt.PenStyle.DashLine))
+        self._band.setZValue(30)
+        self._band.hide()
+        self.addItem(self._band, ignoreBounds=True)
+
+    def mouseDragEvent(self, ev, axis=None):
+        button = ev.button()
+        if button == Qt.MouseButton.LeftButton and self.drawing_enabled:
+            ev.accept()
+            rect = QRectF(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos())).normalized()
+            self._band.setRect(rect)
+            self._band.setVisible(not ev.isFinish())
+            if ev.isFinish():
+                self.rect_drawn.emit(rect)
+        elif button in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            ev.accept()
+            delta = self.mapToView(ev.lastPos()) - self.mapToView(ev.pos())
+            self.translateBy(x=delta.x(), y=delta.y())
+        else:
+            ev.ignore()
+
+
+class VideoView(pg.GraphicsLayoutWidget):
+    #: the user drew or edited the box: (x, y, w, h) in image pixels, or None when cleared.
+    box_changed = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.viewbox = FrameViewBox()
+        self.addItem(self.viewbox)
+        self.ci.setContentsMargins(0, 0, 0, 0)
+
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.viewbox.addItem(self.image)
+
+        self.overlay = pg.ImageItem(axisOrder="row-major")
+        self.overlay.setLookupTable(overlay_lookup_table())
+        self.overlay.setZValue(10)
+        self.overlay.hide()
+        self.viewbox.addItem(self.overlay, ignoreBounds=True)
+        self._overlay_enabled = False
+
+        self.tracked_item = QGraphicsRectItem()
+        self.tracked_item.setZValue(20)
+        self.tracked_item.hide()
+        self.viewbox.addItem(self.tracked_item, ignoreBounds=True)
+
+        self.roi: pg.ROI | None = None
+        self._frame_size: tuple[int, int] | None = None  # (width, height)
+        self.viewbox.rect_drawn.connect(self._on_rect_drawn)
+
+        self.hint = QLabel(
+            "Open a video or a folder of images (Ctrl+O, Ctrl+Shift+O) or drop one here.\n"
+            "Then drag a box around the object and press T to track it.",
+            self,
+        )
+        self.hint.setAlignment(Qt.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #9a9a9a; font-size: 11pt; background: transparent;")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "hint"):  # pyqtgraph resizes once before __init__ is done
+            self.hint.setGeometry(self.rect())
+
+    # -- frame -------------------------------------------------------------------------------
+
+    def set_frame(self, frame_bgr: np.ndarray | None) -> None:
+        if frame_bgr is None:
+            self.image.clear()
+            return
+        self.hint.hide()
+        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)  # display only; the engine keeps BGR
+        self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        size = (rgb.shape[1], rgb.shape[0])
+        if size != self._frame_size:
+            self._frame_size = size
+            self.viewbox.setLimits(
+                xMin=-size[0], xMax=2 * size[0], yMin=-size[1], yMax=2 * size[1]
+            )  # cannot lose the frame while panning
+            self.fit()
+
+    def fit(self) -> None:
+        if self._frame_size is not None:
+            w, h = self._frame_size
+            self.viewbox.setRange(QRectF(0, 0, w, h), padding=0.02)
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        return self._frame_size
+
+    # -- the user's box ------------------------------------------------------------------------
+
+    def box(self) -> Box | None:
+        if self.roi is None:
+            return None
+        pos, size = self.roi.pos(), self.roi.size()
+        return (float(pos.x()), float(pos.y()), float(size.x()), float(size.y()))
+
+    def set_box(self, box: Box | None) -> None:
+        """Show ``box`` as the editable box (replacing any other); None removes it."""
+        if self.roi is not None:
+            self.viewbox.removeItem(self.roi)
+            self.roi = None
+        if box is None:
+            return
+        x, y, w, h = box
+        roi = pg.ROI((x, y), (w, h), pen=_cosmetic_pen(BOX_COLOUR), rotatable=False)
+        roi.hoverPen = _cosmetic_pen("#ffffff")
+        for corner, anchor in (((0, 0), (1, 1)), ((1, 0), (0, 1)), ((0, 1), (1, 0)), ((1, 1), (0, 0))):
+            roi.addScaleHandle(corner, anchor)
+        for edge, anchor in (
+            ((0.5, 0), (0.5, 1)),
+            ((0.5, 1), (0.5, 0)),
+            ((0, 0.5), (1, 0.5)),
+            ((1, 0.5), (0, 0.5)),
+        ):
+            roi.addScaleHandle(edge, anchor)
+        roi.setZValue(25)
+        roi.sigRegionChangeFinished.connect(lambda _roi: self.box_changed.emit(self.box()))
+        self.viewbox.addItem(roi, ignoreBounds=True)
+        self.roi = roi
+
+    def set_box_visible(self, visible: bool) -> None:
+        if self.roi is not None:
+            self.roi.setVisible(visible)
+
+    def _on_rect_drawn(self, rect: QRectF) -> None:
+        if self._frame_size is not None:  # keep the box on the frame
+            w, h = self._frame_size
+            rect = rect.intersected(QRectF(0, 0, w, h))
+        if rect.width() < MIN_BOX_SIDE or rect.height() < MIN_BOX_SIDE:
+            return  # a click or a zero-size drag: not a box
+        self.set_box((rect.x(), rect.y(), rect.width(), rect.height()))
+        self.box_changed.emit(self.box())
+
+    # -- tracker output ------------------------------------------------------------------------
+
+    def set_tracked_box(self, box: Box | None, ok: bool = True) -> None:
+        if box is None:
+            self.tracked_item.hide()
+            return
+        style = Qt.PenStyle.SolidLine if ok else Qt.PenStyle.DashLine
+        self.tracked_item.setPen(_cosmetic_pen(TRACKED_COLOUR if ok else LOST_COLOUR, 2.0, style))
+        self.tracked_item.setRect(QRectF(*box))
+        self.tracked_item.show()
+
+    def set_overlay_enabled(self, enabled: bool) -> None:
+        self._overlay_enabled = enabled
+        if not enabled:
+            self.overlay.hide()
+
+    @property
+    def overlay_enabled(self) -> bool:
+        return self._overlay_enabled
+
+    def set_overlay(self, response: np.ndarray | None, geometry: MapGeometry | None) -> None:
+        """Lay the response map on the frame where the tracker computed it."""
+        if not self._overlay_enabled or response is None or geometry is None:
+            self.overlay.hide()
+            return
+        # Display only: a coarse map (16x16 or 25x25 cells) reads better smoothly interpolated.
+        # cv2's pixel-centre convention keeps each cell centred where the geometry puts it.
+        rows, cols = response.shape[:2]
+        factor = max(1, 128 // max(rows, cols))
+        smooth = cv2.resize(response, (cols * factor, rows * factor), interpolation=cv2.INTER_LINEAR)
+        self.overlay.setImage(smooth, autoLevels=False, levels=(0.0, 1.0))
+        self.overlay.setRect(QRectF(*geometry.extent((rows, cols))))
+        self.overlay.show()
+
+    def map_image_to_widget(self, x: float, y: float):
+        """Widget (viewport) coordinates of image point (x, y): for scripted mouse input."""
+        scene = self.viewbox.mapViewToScene(QPointF(x, y))
+        return self.mapFromScene(scene)

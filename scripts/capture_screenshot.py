@@ -1,0 +1,61 @@
+"""Drive the real app on a real screen and capture it mid-tracking (used for docs/ screenshots).
+
+Run under a display, e.g. ``xvfb-run -s "-screen 0 1600x1000x24" python scripts/capture_screenshot.py
+VIDEO x,y,w,h WEIGHTS OUT.png [--after N]``. The capture is taken with ``import -window root``
+(ImageMagick) from outside Qt, so it shows what the screen shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("video")
+    ap.add_argument("box", help="x,y,w,h on the first frame")
+    ap.add_argument("weights")
+    ap.add_argument("out")
+    ap.add_argument("--tracker", default="nanotrack")
+    ap.add_argument("--after", type=int, default=60, help="capture once this many frames are tracked")
+    args = ap.parse_args()
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.theme import apply_dark_theme, configure_pyqtgraph
+    from app.tracking_worker import TrackerSpec
+    from trackers.io import parse_box
+
+    configure_pyqtgraph()
+    app = QApplication(sys.argv[:1])
+    apply_dark_theme(app)
+    win = MainWindow()
+    win.resize(1560, 960)
+    win.move(20, 20)
+    win.show()
+    win.set_overlay_enabled(True)
+    spec = TrackerSpec(args.tracker, weights=args.weights, device="cpu")
+    win.start_tracking(args.video, parse_box(args.box), 0, spec)
+
+    def check():
+        if len(win.results) >= args.after or not win.controller.running:
+            subprocess.run(["import", "-window", "root", args.out], check=True)
+            win.controller.stop()
+            win.close()
+            app.quit()
+        else:
+            QTimer.singleShot(50, check)
+
+    QTimer.singleShot(500, check)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""The tracking worker and its controller, in a real QThread with the real NanoTrack weights."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+import trackers
+from app.results import ResultsTable
+from app.tracking_controller import TrackingController
+from app.tracking_worker import TrackerSpec, TrackJob
+from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from trackers.io import list_images, read_groundtruth
+
+NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
+SEQUENCE = SEQUENCES / "vot_bag"
+N_FRAMES = 24
+# Generous: the CPU may be shared with other jobs.
+RUN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def bag_frames():
+    if not (SEQUENCE / "img").is_dir() or not NANOTRACK_V2.is_file():
+        pytest.skip(f"needs {SEQUENCE} and {NANOTRACK_V2}")
+    files = list_images(SEQUENCE / "img")[:N_FRAMES]
+    frames = [cv2.imread(str(f)) for f in files]
+    gt = read_groundtruth(SEQUENCE / "groundtruth_rect.txt")
+    return frames, tuple(gt[0])
+
+
+@pytest.fixture
+def controller(qtbot):
+    baseline = threading.active_count()
+    ctl = TrackingController()
+    yield ctl
+    ctl.shutdown()
+    assert not ctl.running
+    if ctl.last_thread is not None:
+        assert ctl.last_thread.isFinished()
+    assert threading.active_count() <= baseline
+
+
+def nano_job(frames, box, **kwargs) -> TrackJob:
+    spec = TrackerSpec("nanotrack", weights=str(NANOTRACK_V2), device="cpu")
+    return TrackJob(lambda i: frames[i], 0, box, spec, frame_count=len(frames), **kwargs)
+
+
+def collect(ctl):
+    got = {"tracked": {}, "progress": [], "failed": [], "ready": []}
+    ctl.tracked.connect(lambda i, r: got["tracked"].__setitem__(i, r))
+    ctl.progress.connect(lambda d, t, f: got["progress"].append((d, t, f)))
+    ctl.failed.connect(got["failed"].append)
+    ctl.ready.connect(got["ready"].append)
+    return got
+
+
+@needs_shared
+def test_tracks_every_frame_in_a_worker_thread(qtbot, controller, bag_frames):
+    frames, box = bag_frames
+    got = collect(controller)
+    main_thread = threading.get_ident()
+    seen_threads = set()
+    controller.tracked.connect(lambda *_: seen_threads.add(threading.get_ident()))
+    with qtbot.waitSignal(controller.finished, timeout=RUN_TIMEOUT_MS):
+        controller.start(nano_job(frames, box))
+        assert controller.running
+    assert not controller.running and controller.last_thread.isFinished()
+    assert got["failed"] == []
+    assert got["ready"] and "nanotrack" in got["ready"][0]
+    assert sorted(got["tracked"]) == list(range(1, N_FRAMES))  # every frame, in order, none skipped
+    assert seen_threads == {main_thread}  # results are delivered to the GUI thread
+    done, total, fps = got["progress"][-1]
+    assert (done, total) == (N_FRAMES - 1, N_FRAMES - 1) and fps > 0
+    table = ResultsTable(N_FRAMES)
+    for index, result in got["tracked"].items():
+        table.set_result(index, result)
+        assert (
+            result.response.dtype == np.float32 and 0 <= result.response.min() <= result.response.max() <= 1
+        )
+    assert np.isfinite(table.scores[1:]).all() and np.isnan(table.scores[0])
+    # The bag stays in view over these frames: the tracker follows it.
+    gt = read_groundtruth(SEQUENCE / "groundtruth_rect.txt")
+    x, y, w, h = got["tracked"][N_FRAMES - 1].box
+    gx, gy, gw, gh = gt[N_FRAMES - 1]
+    assert abs((x + w / 2) - (gx + gw / 2)) < gw / 2 and abs((y + h / 2) - (gy + gh / 2)) < gh / 2
+
+
+@needs_shared
+def test_stop_mid_run_ends_soon_with_fewer_frames(qtbot, controller, bag_frames):
+    frames, box = bag_frames
+    got = collect(controller)
+
+    def stop_after_three(index, _result):
+        if index == 3:
+            controller.stop()
+
+    controller.tracked.connect(stop_after_three)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_TIMEOUT_MS):
+        controller.start(nano_job(frames, box))
+    tracked = sorted(got["tracked"])
+    assert tracked[:3] == [1, 2, 3]
+    assert len(tracked) < N_FRAMES - 1  # stopped between frames, well before the end
+    assert got["failed"] == []
+
+
+def test_tracker_error_becomes_a_message(qtbot, controller, monkeypatch):
+    def broken_create(*_args, **_kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(trackers, "create", broken_create)
+    got = collect(controller)
+    frames = [np.zeros((64, 64, 3), np.uint8)] * 5
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(
+            TrackJob(lambda i: frames[i], 0, (10, 10, 20, 20), TrackerSpec("nanotrack"), frame_count=5)
+        )
+    assert got["failed"] == ["model exploded"]
+    assert got["tracked"] == {}
+
+
+def test_missing_weights_message_says_import(qtbot, controller, monkeypatch, tmp_path):
+    monkeypatch.setattr(trackers.registry, "WEIGHTS_DIR", tmp_path)  # nothing shipped
+    got = collect(controller)
+    frames = [np.zeros((64, 64, 3), np.uint8)] * 3
+    job = TrackJob(lambda i: frames[i], 0, (10, 10, 20, 20), TrackerSpec("siamfc"), frame_count=3)
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(job)
+    assert len(got["failed"]) == 1 and "Import" in got["failed"][0] and "random" in got["failed"][0]
+
+
+def test_second_start_while_running_is_refused(qtbot, controller, monkeypatch):
+    gate = threading.Event()
+
+    class SlowTracker:
+        device = "cpu"
+
+        def init(self, frame, box):
+            pass
+
+        def track(self, frame):
+            gate.wait(5)
+            return trackers.TrackResult(
+                (1, 1, 2, 2), 0.5, np.zeros((3, 3), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 4, 4)
+            )
+
+    monkeypatch.setattr(trackers, "create", lambda *a, **k: SlowTracker())
+    frames = [np.zeros((8, 8, 3), np.uint8)] * 4
+    job = TrackJob(lambda i: frames[i], 0, (1, 1, 2, 2), TrackerSpec("nanotrack"), frame_count=4)
+    controller.start(job)
+    with pytest.raises(RuntimeError, match="already"):
+        controller.start(job)
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        gate.set()
+    assert not controller.running
+
+
+def test_shutdown_waits_for_the_thread(qtbot, controller, monkeypatch):
+    gate = threading.Event()
+
+    class BlockingTracker:
+        device = "cpu"
+
+        def init(self, frame, box):
+            pass
+
+        def track(self, frame):
+            gate.wait(0.05)
+            return trackers.TrackResult(
+                (1, 1, 2, 2), 0.5, np.zeros((3, 3), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 4, 4)
+            )
+
+    monkeypatch.setattr(trackers, "create", lambda *a, **k: BlockingTracker())
+    frames = [np.zeros((8, 8, 3), np.uint8)] * 1000
+    controller.start(
+        TrackJob(lambda i: frames[i], 0, (1, 1, 2, 2), TrackerSpec("nanotrack"), frame_count=1000)
+    )
+    qtbot.wait(100)
+    assert controller.shutdown(5000)
+    assert not controller.running and controller.last_thread.isFinished()
+
+
+def test_results_table_grows_and_clears():
+    table = ResultsTable(3)
+    table.set_annotation(0, (1, 2, 3, 4))
+    result = trackers.TrackResult(
+        (2, 2, 3, 4), 0.8, np.ones((2, 2), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 5, 5)
+    )
+    table.set_result(1, result)
+    table.set_result(5, result)  # past the container's stated length: kept, not dropped
+    assert table.frame_count == 6 and table.frames() == [0, 1, 5]
+    assert np.isnan(table.scores[0]) and table.scores[1] == pytest.approx(0.8)
+    assert table.get(0).is_annotation and not table.get(1).is_annotation
+    table.clear_after(0)
+    assert table.frames() == [0] and np.isnan(table.scores[1:]).all()
