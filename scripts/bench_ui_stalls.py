@@ -114,8 +114,14 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
     expected_refresh = min(MIN_REFRESH_FPS, figures["tracking_fps"])
-    ok = max(figures["stall_max_ms"], figures["startup_stall_max_ms"]) <= MAX_STALL_MS and figures["display_refresh_fps"] >= 0.95 * expected_refresh
-    print("PASS" if ok else "FAIL", f"(targets: max stall <= {MAX_STALL_MS} ms, refresh >= {expected_refresh:.1f} fps)")
+    ok = (
+        max(figures["stall_max_ms"], figures["startup_stall_max_ms"]) <= MAX_STALL_MS
+        and figures["display_refresh_fps"] >= 0.95 * expected_refresh
+    )
+    print(
+        "PASS" if ok else "FAIL",
+        f"(targets: max stall <= {MAX_STALL_MS} ms, refresh >= {expected_refresh:.1f} fps)",
+    )
     return 0 if ok else 1
 
 

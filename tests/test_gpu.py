@@ -21,7 +21,9 @@ def _run(device: str, half: bool = False, n: int = 30):
 
     files = sorted((SEQUENCES / "vot_bag" / "img").glob("*.jpg"))[:n]
     gt = np.loadtxt(SEQUENCES / "vot_bag" / "groundtruth_rect.txt", delimiter=",")
-    t = trackers.create("nanotrack", weights=WEIGHTS / "nanotrack_v2/nanotrackv2.pth", device=device, half=half)
+    t = trackers.create(
+        "nanotrack", weights=WEIGHTS / "nanotrack_v2/nanotrackv2.pth", device=device, half=half
+    )
     assert t.device.type == device
     t.init(cv2.imread(str(files[0])), gt[0])
     return np.array([t.track(cv2.imread(str(f))).box for f in files[1:]])

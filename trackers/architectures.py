@@ -14,10 +14,11 @@ from trackers.models.builders import ARCHITECTURES as _PYSOT
 from trackers.models.dasiamrpn import DASIAMRPN_ARCHITECTURES
 from trackers.models.nanotrack import NANOTRACK_ARCHITECTURES
 from trackers.models.siamcross import SIAMCROSS_ARCHITECTURES
-from trackers.models.siamfc_net import SIAMFC_ARCHITECTURES
+from trackers.models.siamfc_net import SIAMARK_SIAMFC_ARCHITECTURES, SIAMFC_ARCHITECTURES
 
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     **SIAMFC_ARCHITECTURES,
+    **SIAMARK_SIAMFC_ARCHITECTURES,
     **_PYSOT,
     **DASIAMRPN_ARCHITECTURES,
     **NANOTRACK_ARCHITECTURES,

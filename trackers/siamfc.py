@@ -1,5 +1,9 @@
 """SiamFC (huanglianghua/siamfc-pytorch ``TrackerSiamFC``): AlexNetV1, 3-scale search.
 
+Preset ``mobilev2`` runs Siamark's trainable MobileNetV2-1.0 network
+(``siamark__siamfc_mobilev2``, trackers/models/siamfc_net.py) with the same loop: its response
+is 17x17 at total stride 8 for a 255 search too, so only the network changes.
+
 Kept as the official code does it (tracker-specs §7.2): RGB input, state in (y, x) order and
 float32, crops with banker's rounding, the 17x17 responses upsampled x16 with bicubic
 interpolation, a penalty on the non-centre scales, a normalised Hann window, and no clipping.
@@ -10,6 +14,7 @@ the probability the logistic loss SiamFC is trained with assigns to that positio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -37,6 +42,11 @@ class SiamFCConfig(TrackerConfig):
     response_size: int = 17
     response_up: int = 16
     total_stride: int = 8
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "default": {},
+        # Official hyper-parameters until tuned for trained weights.
+        "mobilev2": {"architecture": "siamark__siamfc_mobilev2"},
+    }
 
 
 @dataclass
@@ -53,9 +63,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 @register(
     "siamfc",
-    "SiamFC (siamfc-pytorch AlexNetV1): fully-convolutional, 3-scale search",
+    "SiamFC (siamfc-pytorch AlexNetV1; preset mobilev2: MobileNetV2-1.0): 3-scale search",
     SiamFCConfig,
-    ("siamfc_pytorch__alexnetv1",),
+    ("siamfc_pytorch__alexnetv1", "siamark__siamfc_mobilev2"),
 )
 class SiamFCTracker(Tracker):
     def __init__(self, config: SiamFCConfig, model: nn.Module, device: str = "auto", half: bool = False):

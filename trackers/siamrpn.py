@@ -70,13 +70,20 @@ class SiamRPNppMobileConfig(PysotConfig):
     penalty_k: float = 0.04
     window_influence: float = 0.40
     lr: float = 0.50
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "default": {},
+        # Siamark's trainable sibling on the ImageNet MobileNetV2-1.0 (trackers/models/builders.py);
+        # pysot's post-processing values until tuned for its weights.
+        "imagenet": {"architecture": "siamark__siamrpn_mobilev2"},
+    }
 
 
 @register(
     "siamrpnpp-mobilev2",
-    "SiamRPN++ (pysot siamrpn_mobilev2_l234_dwxcorr): MobileNetV2 x1.4 layers 3/5/7",
+    "SiamRPN++ (pysot siamrpn_mobilev2_l234_dwxcorr): MobileNetV2 x1.4 layers 3/5/7 "
+    "(preset imagenet: Siamark's MobileNetV2-1.0 sibling)",
     SiamRPNppMobileConfig,
-    ("pysot__siamrpn_mobilev2_l234_dwxcorr",),
+    ("pysot__siamrpn_mobilev2_l234_dwxcorr", "siamark__siamrpn_mobilev2"),
 )
 class SiamRPNppMobileTracker(AnchorTracker):
     pass

@@ -80,6 +80,19 @@ def build_siamban_mobilev2() -> SiameseModel:
     return SiameseModel(backbone, head, neck, head_name="head").eval()
 
 
+def build_siamrpn_mobilev2_imagenet() -> SiameseModel:
+    """Siamark's SiamRPN++ on the ImageNet MobileNetV2-1.0 (layers 3/5/7): no official counterpart.
+
+    pysot's model is width 1.4 in a layout no available ImageNet file fits (tracker-specs §2.2), and
+    training it from scratch on a CPU's data is hopeless; this sibling takes the real ImageNet-1.0
+    backbone, with SiamBAN-MobileNetV2's 128-channel neck and weighted level fusion.
+    """
+    backbone = mobilenet_v2_imagenet(used_layers=(3, 5, 7))
+    neck = AdjustAllLayer(backbone.out_channels, [MOBILE_ADJUSTED_CHANNELS] * 3)
+    head = MultiRPN(ANCHOR_NUM, [MOBILE_ADJUSTED_CHANNELS] * 3, weighted=True)
+    return SiameseModel(backbone, head, neck, head_name="rpn_head").eval()
+
+
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "pysot__siamrpn_alex_dwxcorr": build_siamrpn_alex_dwxcorr,
     "pysot__siamrpn_alex_dwxcorr_otb": build_siamrpn_alex_dwxcorr,
@@ -89,4 +102,5 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "siamban__siamban_r50_l234": build_siamban_r50_l234,
     "siamban__siamban_r50_l234_otb": build_siamban_r50_l234,
     "siamark__siamban_mobilev2": build_siamban_mobilev2,
+    "siamark__siamrpn_mobilev2": build_siamrpn_mobilev2_imagenet,
 }

@@ -103,8 +103,8 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(nn.Module):
-    """Stages ``layer0`` (stem) .. ``layer7``; ``forward`` returns the ``used_layers`` outputs
-    (a tensor for one index, a list otherwise).
+    """Stages ``layer0`` (stem) .. ``layer<max(used_layers)>``; ``forward`` returns the
+    ``used_layers`` outputs (a tensor for one index, a list otherwise).
 
     Defaults build pysot's layout exactly. ``t1_expand=False``: layer1 without expand conv
     (ImageNet layout). ``output_stride=32``: ImageNet classifier geometry (see module doc)."""
@@ -127,7 +127,9 @@ class MobileNetV2(nn.Module):
         channels = [int(32 * width_mult)]
         self.layer0 = nn.Sequential(*_conv_bn_relu6(3, channels[0], 3, 2, 1 if classifier else 0))
         last_dilation = 1
-        for idx, (t, c, n, s, d) in enumerate(SETTINGS, start=1):
+        # Stages past the deepest used one are neither built nor run (no keys, no cost).
+        self.depth = max(self.used_layers)
+        for idx, (t, c, n, s, d) in enumerate(SETTINGS[: self.depth], start=1):
             out_c = int(c * width_mult)
             expand = t1_expand or t != 1
             if classifier:
@@ -150,7 +152,7 @@ class MobileNetV2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
         outs = []
-        for idx in range(len(SETTINGS) + 1):
+        for idx in range(self.depth + 1):
             x = getattr(self, f"layer{idx}")(x)
             outs.append(x)
         picked = [outs[i] for i in self.used_layers]
