@@ -8,6 +8,7 @@ frame, so a fast tracker never floods the GUI and no result is ever dropped.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.displayed_frame: int | None = None
         self.annotation_frame: int | None = None  # where the user's box was drawn
         self.repaint_count = 0
+        self._last_repaint = 0.0
         self.last_error: str | None = None
         self._error_box: QMessageBox | None = None
         self._follow = False  # while tracking, show the newest tracked frame
@@ -284,7 +286,10 @@ class MainWindow(QMainWindow):
             self.repaint_timer.stop()
             self._repaint()
         elif not self.repaint_timer.isActive():
-            self.repaint_timer.start()
+            # Paced from the previous repaint, not from now: a fixed delay after each new result
+            # would add to the paint time and halve the refresh rate.
+            since = (time.perf_counter() - self._last_repaint) * 1000.0
+            self.repaint_timer.start(int(max(0.0, REPAINT_INTERVAL_MS - since)))
 
     def _user_goto(self, frame: int) -> None:
         self._follow = False  # the user took over the view from the running tracker
@@ -305,6 +310,7 @@ class MainWindow(QMainWindow):
             return None
 
     def _repaint(self) -> None:
+        self._last_repaint = time.perf_counter()
         index, self._pending_frame = self._pending_frame, None
         if index is None or self.video is None:
             return
@@ -409,7 +415,9 @@ class MainWindow(QMainWindow):
         if self.annotation_frame == start:
             self.results.set_annotation(start, box)
         self._scores_dirty = True
-        self.controller.start(TrackJob(source=self.video.path, start=start, init_box=box, spec=spec, end=end))
+        self.controller.start(
+            TrackJob(source=self.video.reader(), start=start, init_box=box, spec=spec, end=end)
+        )
         self._follow = True
         self._run_failed = False
         self._set_running(True)

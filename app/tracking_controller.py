@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from app.tracking_worker import TrackingWorker, TrackJob
+from trackers.checkpoints import warm_up_loader
 
 
 class TrackingController(QObject):
@@ -27,6 +28,8 @@ class TrackingController(QObject):
         self._worker: TrackingWorker | None = None
         self.last_thread: QThread | None = None
         self._last_worker: TrackingWorker | None = None
+        # Pay torch.load's first-call imports here, in the GUI thread, not in a running worker.
+        warm_up_loader()
 
     @property
     def running(self) -> bool:

@@ -24,8 +24,9 @@ import trackers
 # the GIL for hundreds of milliseconds (C extensions loading) and would freeze the window.
 import trackers.architectures
 import trackers.checkpoints
-from app.video import open_video
+from app.video import VideoSource, open_video
 from trackers.base import Box
+from trackers.devices import leave_cores_free
 
 FrameProvider = Callable[[int], np.ndarray]
 
@@ -47,7 +48,7 @@ class TrackerSpec:
 class TrackJob:
     """What to track: frames from ``source`` starting at ``start`` with ``init_box`` there."""
 
-    source: str | Path | FrameProvider
+    source: str | Path | VideoSource | FrameProvider
     start: int
     init_box: Box
     spec: TrackerSpec
@@ -110,8 +111,11 @@ class TrackingWorker(QObject):
                 raise ValueError("a frame-provider job needs frame_count")
             return None, job.source, job.frame_count
 
-        # Its own decoder, read front to back: a frame cache would only cost memory here.
-        source = open_video(job.source, cache_bytes=0)
+        if isinstance(job.source, VideoSource):
+            # The GUI's index, the worker's own decoder (made in the GUI thread, used only here).
+            source = job.source
+        else:  # a path: index it here; read front to back, a frame cache would only cost memory
+            source = open_video(job.source, cache_bytes=0)
         return source, source.frame, source.frame_count
 
     def _track(self, get_frame: FrameProvider, count: int) -> None:
@@ -120,6 +124,8 @@ class TrackingWorker(QObject):
         end = count if job.end is None else min(job.end, count)
         if not 0 <= job.start < count:
             raise ValueError(f"start frame {job.start} is outside the video (0..{count - 1})")
+        # One core stays with the GUI thread: torch's threads would otherwise starve it (stalls).
+        leave_cores_free(1)
         # Looked up at call time so tests can substitute trackers.create.
         tracker = trackers.create(spec.name, weights=spec.weights, device=spec.device, preset=spec.preset)
         if self.cancelled:

@@ -17,6 +17,7 @@ backwards decodes a run of earlier frames into the cache so the next steps back 
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -88,6 +89,17 @@ class VideoSource:
             frame = self._decode(i)
             self._remember(i, frame)
             return frame
+
+    def reader(self) -> VideoSource:
+        """An independent reader of the same frames for another thread: no cache, its own decoder,
+        and the index this source already built (re-indexing would decode the whole file again)."""
+        clone = copy.copy(self)
+        VideoSource.__init__(clone, self.path, 0)
+        clone._reopen()
+        return clone
+
+    def _reopen(self) -> None:
+        """Give a clone its own decoder state (subclasses with one)."""
 
     def timestamp(self, i: int) -> float:
         """Seconds from the first frame to frame ``i``."""
@@ -194,6 +206,11 @@ class VideoFile(VideoSource):
         self.size = (0, 0)
         first = self.frame(int(decoded[0]))  # the decoded shape, after any rotation metadata
         self.size = (first.shape[1], first.shape[0])
+
+    def _reopen(self) -> None:
+        self._cap = self._open()
+        self._pos = 0
+        self._last = -1
 
     def _open(self) -> cv2.VideoCapture:
         cap = cv2.VideoCapture(str(self.path))

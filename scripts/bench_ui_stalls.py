@@ -34,7 +34,10 @@ def main() -> int:
     ap.add_argument("--tracker", default="nanotrack")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json")
+    ap.add_argument("--switch-ms", type=float, default=None)
     args = ap.parse_args()
+    if args.switch_ms:
+        sys.setswitchinterval(args.switch_ms / 1000)
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -84,8 +87,13 @@ def main() -> int:
 
     win.controller.finished.connect(finished)
     spec = TrackerSpec(args.tracker, weights=args.weights, device=args.device)
-    QTimer.singleShot(0, started)
-    win.start_tracking(None, parse_box(args.box), 0, spec)
+
+    def go():
+        started()
+        win.start_tracking(None, parse_box(args.box), 0, spec)
+
+    # Let the window finish its first layout and paint (not part of tracking) before measuring.
+    QTimer.singleShot(1500, go)
     app.exec()
 
     t_ticks = np.asarray(ticks)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 import re
 from collections import OrderedDict
@@ -46,8 +47,11 @@ def read_state_dict(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
+        # Read the bytes first: Python file reads release the GIL, torch.load's own reader does
+        # not, and a cold read of a large file would freeze a GUI thread waiting on the GIL.
+        data = io.BytesIO(path.read_bytes())
         with torch.serialization.safe_globals(_numpy_scalar_globals()):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            obj = torch.load(data, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         refused = _refused_global(exc)
         if refused is None:  # not a pickle torch can read at all: a corrupt or foreign file
@@ -62,6 +66,21 @@ def read_state_dict(path: str | Path) -> OrderedDict[str, torch.Tensor]:
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name}: not a readable PyTorch checkpoint ({exc})") from None
     return unwrap_state_dict(obj, source=path.name)
+
+
+def warm_up_loader() -> None:
+    """Run the safe loader once on a tiny in-memory file.
+
+    Its first call imports modules lazily while holding the GIL (~100 ms); a program that will
+    load checkpoints in a worker thread calls this first in its main thread so the GIL is never
+    held that long while, e.g., a GUI is painting.
+    """
+    buf = io.BytesIO()
+    torch.save({"x": torch.zeros(1)}, buf)
+    buf.seek(0)
+    unwrap_state_dict(torch.load(buf, map_location="cpu", weights_only=True))
+    with torch.device("meta"):  # layout detection builds networks there: same first-call cost
+        nn.Conv2d(1, 1, 1)
 
 
 def _numpy_scalar_globals() -> list:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -31,6 +33,19 @@ def resolve_device(choice: str | torch.device = "auto") -> torch.device:
     if kind == "mps" and not mps_available():
         raise ValueError("device 'mps' was asked for but Apple MPS is not available")
     return torch.device(choice)
+
+
+def leave_cores_free(cores: int = 1) -> int:
+    """Cap torch's CPU threads at (cores available - ``cores``), at least 1; returns the count.
+
+    For callers that share the machine with other work, e.g. a GUI thread: torch's busy worker
+    threads would otherwise take every core and starve it. Small trackers lose nothing by it
+    (their per-layer work is too small to split well across threads).
+    """
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = max(1, available - cores)
+    torch.set_num_threads(threads)
+    return threads
 
 
 def prepare_for_inference(device: torch.device) -> None:
