@@ -30,7 +30,6 @@ def main() -> int:
 
     from app.main_window import MainWindow
     from app.theme import apply_dark_theme, configure_pyqtgraph
-    from app.tracking_worker import TrackerSpec
     from trackers.io import parse_box
 
     configure_pyqtgraph()
@@ -41,8 +40,11 @@ def main() -> int:
     win.move(20, 20)
     win.show()
     win.set_overlay_enabled(True)
-    spec = TrackerSpec(args.tracker, weights=args.weights, device="cpu")
-    win.start_tracking(args.video, parse_box(args.box), 0, spec)
+    # As a user would: choose the tracker and import the checkpoint in the tracker panel.
+    win.tracker_panel.set_tracker(args.tracker)
+    win.tracker_panel.import_weights(args.weights)
+    win.tracker_panel.set_device("cpu")
+    win.start_tracking(args.video, parse_box(args.box), 0, win.tracker_panel.spec())
 
     def check():
         if len(win.results) >= args.after or not win.controller.running:
