@@ -28,7 +28,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from trackers.io import GROUNDTRUTH_NAMES, ImageFolderSource, SourceError, open_source, read_groundtruth
+from trackers.io import (
+    GROUNDTRUTH_NAMES,
+    ImageFolderSource,
+    SourceError,
+    open_capture,
+    open_source,
+    read_groundtruth,
+)
 
 __all__ = ["ImageSequence", "SourceError", "VideoFile", "VideoSource", "open_video"]
 
@@ -213,11 +220,7 @@ class VideoFile(VideoSource):
         self._last = -1
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(f"{self.path}: cannot open video (empty, corrupt or unsupported format)")
-        return cap
+        return open_capture(self.path)
 
     def close(self) -> None:
         with self._lock:

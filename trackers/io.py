@@ -117,11 +117,7 @@ class VideoSource(FrameSource):
         self.decoded_frames: int | None = None
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(f"{self.path}: cannot open video (empty, corrupt or unsupported format)")
-        return cap
+        return open_capture(self.path)
 
     def __len__(self) -> int:
         return self._length
@@ -147,6 +143,15 @@ class VideoSource(FrameSource):
                 return
         finally:
             cap.release()
+
+
+def open_capture(path: str | Path) -> cv2.VideoCapture:
+    """cv2.VideoCapture of ``path``, or SourceError naming the file when it cannot be opened."""
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise SourceError(f"{path}: cannot open video (empty, corrupt or unsupported format)")
+    return cap
 
 
 def open_source(path: str | Path) -> FrameSource:
