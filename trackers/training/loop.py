@@ -150,9 +150,11 @@ class Trainer:
         mode = self.recipe["backbone_init"]
         if mode not in ("auto", "imagenet", "none"):
             raise TrainingError(f"backbone_init must be auto, imagenet or none, got {mode!r}")
+        head = self.family.init_head(self.model)
+        head_note = f"; {head}" if head else ""
         if mode == "imagenet" or (mode == "auto" and imagenet_mobilenet(self.model) is not None):
-            return init_imagenet_backbone(self.model, self.family.rgb, backbone_weights)
-        return "random initialisation"
+            return init_imagenet_backbone(self.model, self.family.rgb, backbone_weights) + head_note
+        return "random initialisation" + head_note
 
     def _optimizer(self) -> torch.optim.Optimizer:
         r = self.recipe
