@@ -56,6 +56,9 @@ def gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.commands import load_commands
+
+    load_commands()  # command modules keep heavy imports inside their run functions
     if argv and argv[0] in COMMANDS:
         args = command_parser().parse_args(argv)
         return int(COMMANDS[args.command].run(args) or 0)
