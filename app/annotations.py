@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from itertools import pairwise
 
 from trackers.base import Box
 
@@ -206,6 +207,15 @@ class Annotations:
         changes = tuple(BoxChange(track_id, f, None, b) for f, b in sorted((boxes or {}).items()))
         return Edit(f"New track {track_id} ({label})", (TrackChange(None, track),), changes)
 
+    def import_edit(self, other: Annotations, text: str = "Import") -> Edit:
+        """Add ``other``'s tracks as new tracks (new ids and colours, labels and boxes kept)."""
+        tracks, boxes = [], []
+        for offset, track in enumerate(other):
+            new_id = self.next_id() + offset
+            tracks.append(TrackChange(None, Track(new_id, track.label, PALETTE[(new_id - 1) % len(PALETTE)])))
+            boxes += [BoxChange(new_id, f, None, b) for f, b in sorted(track.boxes.items())]
+        return Edit(text, tuple(tracks), tuple(boxes))
+
     def remove_track_edit(self, track_id: int) -> Edit:
         track = self.track(track_id)
         changes = tuple(BoxChange(track_id, f, b, None) for f, b in sorted(track.boxes.items()))
@@ -221,7 +231,11 @@ class Annotations:
         before = self.track(track_id).get(frame)
         if before == entry:
             return Edit(text)
-        return Edit(text or f"Edit box (track {track_id}, frame {frame})", (), ((BoxChange(track_id, frame, before, entry)),))
+        return Edit(
+            text or f"Edit box (track {track_id}, frame {frame})",
+            (),
+            ((BoxChange(track_id, frame, before, entry)),),
+        )
 
     def manual_box_edit(self, track_id: int, frame: int, box: Box) -> Edit:
         """The person drew or moved a box: it becomes a keyframe, keeping the frame's flags."""
@@ -308,12 +322,10 @@ class Annotations:
         (the object is not there to interpolate)."""
         track = self.track(track_id)
         keys = [
-            f
-            for f in track.manual_frames()
-            if (first is None or f >= first) and (last is None or f <= last)
+            f for f in track.manual_frames() if (first is None or f >= first) and (last is None or f <= last)
         ]
         changes = []
-        for a, b in zip(keys, keys[1:], strict=False):
+        for a, b in pairwise(keys):
             box_a, box_b = track.boxes[a].box, track.boxes[b].box
             if box_a is None or box_b is None or b - a < 2:
                 continue
@@ -359,35 +371,40 @@ class Annotations:
     @classmethod
     def from_dict(cls, data: dict) -> Annotations:
         """Strict: any malformed part raises ValueError naming where it is."""
-        if not isinstance(data, dict):
-            raise ValueError("annotations: expected an object")
+        require(isinstance(data, dict), "annotations: expected an object")
         model = cls(_int(data.get("frame_count", 0), "frame_count"))
         tracks = data.get("tracks", [])
-        if not isinstance(tracks, list):
-            raise ValueError("annotations.tracks: expected a list")
+        require(isinstance(tracks, list), "annotations.tracks: expected a list")
         for i, raw in enumerate(tracks):
             where = f"tracks[{i}]"
-            if not isinstance(raw, dict):
-                raise ValueError(f"{where}: expected an object")
+            require(isinstance(raw, dict), f"{where}: expected an object")
             track_id = _int(raw.get("id"), f"{where}.id")
             if track_id in model.tracks:
                 raise ValueError(f"{where}.id: track {track_id} appears twice")
             track = Track(track_id, str(raw.get("label", "object")), str(raw.get("color", PALETTE[0])))
             frames = raw.get("frames", [])
-            if not isinstance(frames, list):
-                raise ValueError(f"{where}.frames: expected a list")
+            require(isinstance(frames, list), f"{where}.frames: expected a list")
             for j, entry in enumerate(frames):
                 frame, box = _entry_from_dict(entry, f"{where}.frames[{j}]")
                 if model.frame_count and not 0 <= frame < model.frame_count:
-                    raise ValueError(f"{where}.frames[{j}]: frame {frame} is outside 0..{model.frame_count - 1}")
+                    raise ValueError(
+                        f"{where}.frames[{j}]: frame {frame} is outside 0..{model.frame_count - 1}"
+                    )
                 track.boxes[frame] = box
             model.tracks[track_id] = track
         return model
 
 
+def require(ok: bool, message: str) -> None:
+    """Malformed input (a file's content, not a programming error) is a ValueError."""
+    if not ok:
+        raise ValueError(message)
+
+
 def _int(value, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{where}: expected an integer, got {value!r}")
+    require(
+        isinstance(value, int) and not isinstance(value, bool), f"{where}: expected an integer, got {value!r}"
+    )
     return value
 
 
@@ -409,8 +426,7 @@ def _entry_to_dict(frame: int, entry: FrameBox) -> dict:
 
 
 def _entry_from_dict(raw, where: str) -> tuple[int, FrameBox]:
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where}: expected an object")
+    require(isinstance(raw, dict), f"{where}: expected an object")
     frame = _int(raw.get("frame"), f"{where}.frame")
     try:
         score = raw.get("score")

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.annotations import Annotations
+from app.annotations import Annotations, require
 from trackers.io import IMAGE_EXTENSIONS, atomic_write_text
 
 FORMAT = "siamark-project"
@@ -88,16 +88,24 @@ class Project:
 
     @classmethod
     def from_dict(cls, data: dict, base: Path | None = None) -> Project:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError(f"not a Siamark project (expected \"format\": \"{FORMAT}\")")
+        require(
+            isinstance(data, dict) and data.get("format") == FORMAT,
+            f'not a Siamark project (expected "format": "{FORMAT}")',
+        )
         version = data.get("version")
-        if not isinstance(version, int) or version < 1:
-            raise ValueError(f"version: expected a positive integer, got {version!r}")
+        require(
+            isinstance(version, int) and version >= 1,
+            f"version: expected a positive integer, got {version!r}",
+        )
         if version > VERSION:
-            raise ValueError(f"written by a newer Siamark (project version {version}, this one reads {VERSION})")
+            raise ValueError(
+                f"written by a newer Siamark (project version {version}, this one reads {VERSION})"
+            )
         raw = data.get("video")
-        if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
-            raise ValueError("video: expected an object with a \"path\"")
+        require(
+            isinstance(raw, dict) and isinstance(raw.get("path"), str),
+            'video: expected an object with a "path"',
+        )
         path = Path(raw["path"])
         if base is not None and not path.is_absolute():
             path = base / path
@@ -110,8 +118,7 @@ class Project:
             raw.get("fps"),
         )
         settings = data.get("settings", {})
-        if not isinstance(settings, dict):
-            raise ValueError("settings: expected an object")
+        require(isinstance(settings, dict), "settings: expected an object")
         annotations = Annotations.from_dict(data.get("annotations", {}))
         if not annotations.frame_count:
             annotations.frame_count = video.frame_count
@@ -144,7 +151,7 @@ def load_project(path: str | Path) -> Project:
 
 
 def check_video(project: Project) -> str:
-    """"" when the project's video is there and matches, else what is wrong (for a message)."""
+    """ "" when the project's video is there and matches, else what is wrong (for a message)."""
     path = Path(project.video.path)
     if not path.exists():
         return f"The video {path} is not there any more."

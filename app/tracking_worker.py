@@ -24,6 +24,7 @@ import trackers
 # the GIL for hundreds of milliseconds (C extensions loading) and would freeze the window.
 import trackers.architectures
 import trackers.checkpoints
+import trackers.multi
 from app.video import VideoSource, open_video
 from trackers.base import Box
 from trackers.devices import leave_cores_free
@@ -45,21 +46,40 @@ class TrackerSpec:
 
 
 @dataclass(frozen=True)
+class Target:
+    """One object of a run: its track, its box on the start frame, and where it stops."""
+
+    track_id: int
+    box: Box
+    #: the first frame, in the run's direction, this target must not write (its next manual
+    #: keyframe, or one past the end / -1); None: the end of the video in that direction.
+    stop: int | None = None
+
+
+@dataclass(frozen=True)
 class TrackJob:
-    """What to track: frames from ``source`` starting at ``start`` with ``init_box`` there."""
+    """What to track: frames from ``source`` from ``start`` in ``direction`` (1 or -1), every
+    target initialised with its box on ``start``; all targets go through one MultiTracker."""
 
     source: str | Path | VideoSource | FrameProvider
     start: int
-    init_box: Box
+    targets: tuple[Target, ...]
     spec: TrackerSpec
-    #: one past the last frame to track; None: the end of the source.
-    end: int | None = None
+    direction: int = 1
     #: needed when ``source`` is a callable; a path's source knows its own length.
     frame_count: int | None = None
 
+    def frames(self, count: int) -> range:
+        """The frame indices the run visits after ``start``, in order."""
+        edge = count if self.direction == 1 else -1
+        stops = [edge if t.stop is None else t.stop for t in self.targets]
+        last = max(stops) if self.direction == 1 else min(stops)
+        last = min(last, count) if self.direction == 1 else max(last, -1)
+        return range(self.start + self.direction, last, self.direction)
+
 
 class TrackingWorker(QObject):
-    tracked = Signal(int, object)  # frame index, trackers.TrackResult
+    tracked = Signal(int, object)  # frame index, {track id: trackers.TrackResult}
     progress = Signal(int, int, float)  # frames done, frames to do, tracking fps
     ready = Signal(str)  # the model is loaded: a description such as "nanotrack on cpu"
     failed = Signal(str)
@@ -121,32 +141,47 @@ class TrackingWorker(QObject):
     def _track(self, get_frame: FrameProvider, count: int) -> None:
         job = self.job
         spec = job.spec
-        end = count if job.end is None else min(job.end, count)
+        if job.direction not in (1, -1):
+            raise ValueError("direction is 1 (forward) or -1 (backward)")
         if not 0 <= job.start < count:
             raise ValueError(f"start frame {job.start} is outside the video (0..{count - 1})")
+        if not job.targets:
+            raise ValueError("nothing to track: no box on the start frame")
         # One core stays with the GUI thread: torch's threads would otherwise starve it (stalls).
         leave_cores_free(1)
-        # Looked up at call time so tests can substitute trackers.create.
-        tracker = trackers.create(spec.name, weights=spec.weights, device=spec.device, preset=spec.preset)
+        # Looked up at call time so tests can substitute trackers.multi.MultiTracker / trackers.create.
+        tracker = trackers.multi.MultiTracker(
+            spec.name, weights=spec.weights, device=spec.device, preset=spec.preset
+        )
         if self.cancelled:
             return
-        tracker.init(get_frame(job.start), job.init_box)
-        device = getattr(tracker, "device", spec.device)
-        self.ready.emit(f"{spec.name} on {device}")
+        first = get_frame(job.start)
+        stops = {}
+        for target in job.targets:
+            tracker.add(target.track_id, first, target.box)
+            stops[target.track_id] = target.stop
+        self.ready.emit(f"{spec.name} on {tracker.device}")
 
-        total = end - job.start - 1
+        frames = job.frames(count)
+        total = len(frames)
         t0 = last_report = time.perf_counter()
-        for done, index in enumerate(range(job.start + 1, end), start=1):
+        for done, index in enumerate(frames, start=1):
             if self.cancelled:
                 break
+            for track_id, stop in list(stops.items()):
+                if stop is not None and (index - stop) * job.direction >= 0:
+                    tracker.remove(track_id)  # reached its next keyframe
+                    del stops[track_id]
+            if not stops:
+                break
             frame = get_frame(index)
-            result = tracker.track(frame)
+            results = tracker.track(frame)
             frame.flags.writeable = False  # shared with the GUI thread from here on
             with self._recent_lock:
                 self._recent.append((index, frame))
-            self.tracked.emit(index, result)
+            self.tracked.emit(index, results)
             now = time.perf_counter()
-            if now - last_report >= _PROGRESS_INTERVAL or index == end - 1:
+            if now - last_report >= _PROGRESS_INTERVAL or done == total:
                 self.progress.emit(done, total, done / max(now - t0, 1e-9))
                 last_report = now
 

@@ -8,6 +8,8 @@ moves / resizes with its handles; right- or middle-drag pans; the wheel zooms.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 import pyqtgraph as pg
@@ -16,6 +18,19 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel
 
 from trackers.base import Box, MapGeometry
+
+
+@dataclass(frozen=True)
+class BoxOverlay:
+    """One track's box on the shown frame, as the view draws it (display only)."""
+
+    track_id: int
+    box: Box
+    colour: str
+    text: str  # drawn above the box: id, label, source / score
+    dashed: bool = False  # interpolated, or a frame flagged for review
+    selected: bool = False
+
 
 BOX_COLOUR = "#ffd400"  # the box the user draws
 TRACKED_COLOUR = "#00e5ff"  # the tracker's box
@@ -42,6 +57,7 @@ class FrameViewBox(pg.ViewBox):
     """A ViewBox whose left-drag draws a rectangle instead of panning."""
 
     rect_drawn = Signal(QRectF)
+    clicked = Signal(float, float)  # a left click (not a drag) at image coordinates
 
     def __init__(self):
         super().__init__(lockAspect=True, invertY=True, enableMenu=False)
@@ -51,6 +67,14 @@ class FrameViewBox(pg.ViewBox):
         self._band.setZValue(30)
         self._band.hide()
         self.addItem(self._band, ignoreBounds=True)
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            point = self.mapToView(ev.pos())
+            self.clicked.emit(point.x(), point.y())
+        else:
+            super().mouseClickEvent(ev)
 
     def mouseDragEvent(self, ev, axis=None):
         button = ev.button()
@@ -72,6 +96,7 @@ class FrameViewBox(pg.ViewBox):
 class VideoView(pg.GraphicsLayoutWidget):
     #: the user drew or edited the box: (x, y, w, h) in image pixels, or None when cleared.
     box_changed = Signal(object)
+    clicked = Signal(float, float)  # a click on the frame, image coordinates
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -94,9 +119,12 @@ class VideoView(pg.GraphicsLayoutWidget):
         self.tracked_item.hide()
         self.viewbox.addItem(self.tracked_item, ignoreBounds=True)
 
+        self._track_items: list[tuple[QGraphicsRectItem, pg.TextItem]] = []
+
         self.roi: pg.ROI | None = None
         self._frame_size: tuple[int, int] | None = None  # (width, height)
         self.viewbox.rect_drawn.connect(self._on_rect_drawn)
+        self.viewbox.clicked.connect(self.clicked)
 
         self.hint = QLabel(
             "Open a video or a folder of images (Ctrl+O, Ctrl+Shift+O) or drop one here.\n"
@@ -146,15 +174,21 @@ class VideoView(pg.GraphicsLayoutWidget):
         pos, size = self.roi.pos(), self.roi.size()
         return (float(pos.x()), float(pos.y()), float(size.x()), float(size.y()))
 
-    def set_box(self, box: Box | None) -> None:
+    def set_box(self, box: Box | None, colour: str = BOX_COLOUR) -> None:
         """Show ``box`` as the editable box (replacing any other); None removes it."""
+        if self.roi is not None and box is not None and self.roi.isVisible():
+            # Same handles, new place: no flicker and no lost hover state while stepping frames.
+            self.roi.setPen(_cosmetic_pen(colour))
+            self.roi.setPos((box[0], box[1]), finish=False)
+            self.roi.setSize((box[2], box[3]), finish=False)
+            return
         if self.roi is not None:
             self.viewbox.removeItem(self.roi)
             self.roi = None
         if box is None:
             return
         x, y, w, h = box
-        roi = pg.ROI((x, y), (w, h), pen=_cosmetic_pen(BOX_COLOUR), rotatable=False)
+        roi = pg.ROI((x, y), (w, h), pen=_cosmetic_pen(colour), rotatable=False)
         roi.hoverPen = _cosmetic_pen("#ffffff")
         for corner, anchor in (((0, 0), (1, 1)), ((1, 0), (0, 1)), ((0, 1), (1, 0)), ((1, 1), (0, 0))):
             roi.addScaleHandle(corner, anchor)
@@ -182,6 +216,36 @@ class VideoView(pg.GraphicsLayoutWidget):
             return  # a click or a zero-size drag: not a box
         self.set_box((rect.x(), rect.y(), rect.width(), rect.height()))
         self.box_changed.emit(self.box())
+
+    # -- every track's box ----------------------------------------------------------------------
+
+    def set_track_boxes(self, overlays: list[BoxOverlay]) -> None:
+        """Draw the tracks' boxes on this frame with their ids and labels (items are reused)."""
+        while len(self._track_items) < len(overlays):
+            rect = QGraphicsRectItem()
+            rect.setZValue(20)
+            text = pg.TextItem(anchor=(0, 1))
+            text.setZValue(21)
+            self.viewbox.addItem(rect, ignoreBounds=True)
+            self.viewbox.addItem(text, ignoreBounds=True)
+            self._track_items.append((rect, text))
+        for i, (rect, text) in enumerate(self._track_items):
+            if i >= len(overlays):
+                rect.hide()
+                text.hide()
+                continue
+            item = overlays[i]
+            style = Qt.PenStyle.DashLine if item.dashed else Qt.PenStyle.SolidLine
+            rect.setPen(_cosmetic_pen(item.colour, 3.0 if item.selected else 2.0, style))
+            rect.setRect(QRectF(*item.box))
+            text.setText(item.text, color=item.colour)
+            text.setPos(item.box[0], item.box[1])
+            rect.show()
+            text.show()
+
+    def track_box_texts(self) -> list[str]:
+        """The labels drawn now (for tests and scripts)."""
+        return [t.toPlainText() for r, t in self._track_items if r.isVisible()]
 
     # -- tracker output ------------------------------------------------------------------------
 

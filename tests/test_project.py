@@ -6,7 +6,15 @@ import os
 import pytest
 
 from app.annotations import Annotations
-from app.project import Project, ProjectError, VideoRef, check_video, load_project, save_project, video_fingerprint
+from app.project import (
+    Project,
+    ProjectError,
+    VideoRef,
+    check_video,
+    load_project,
+    save_project,
+    video_fingerprint,
+)
 
 
 def sample_project(tmp_path):
@@ -15,7 +23,9 @@ def sample_project(tmp_path):
     model = Annotations(50)
     model.apply(model.add_track_edit("dog"))
     model.apply(model.manual_box_edit(1, 3, (1, 2, 30, 40)))
-    return Project(VideoRef(str(video), video_fingerprint(video), 50, 640, 480, 25.0), model, {"tracker": "x"})
+    return Project(
+        VideoRef(str(video), video_fingerprint(video), 50, 640, 480, 25.0), model, {"tracker": "x"}
+    )
 
 
 def test_save_and_load_round_trip_with_a_relative_video_path(tmp_path):
@@ -77,8 +87,10 @@ def test_read_only_folder_gives_a_clear_error(tmp_path):
         ('{"format": "siamark-project", "version": 99, "video": {"path": "x"}}', "newer Siamark"),
         ('{"format": "siamark-project", "version": 1}', "video"),
         (
-            '{"format": "siamark-project", "version": 1, "video": {"path": "x"},'
-            ' "annotations": {"tracks": [{"id": "a"}]}}',
+            (
+                '{"format": "siamark-project", "version": 1, "video": {"path": "x"},'
+                ' "annotations": {"tracks": [{"id": "a"}]}}'
+            ),
             r"tracks\[0\]\.id",
         ),
     ],
