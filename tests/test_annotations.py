@@ -92,8 +92,14 @@ def test_clear_span_keeps_manual_boxes():
     model.apply(model.manual_box_edit(1, 3, (0, 0, 10, 10)))
     from app.annotations import Edit
 
-    model.apply(Edit("run", (), tuple(model.tracked_changes(1, [(f, tracked_box((0, 0, 9, 9), 0.5)) for f in range(10)]))))
-    cleared = model.clear_span_edit(1, range(0, 10))
+    model.apply(
+        Edit(
+            "run",
+            (),
+            tuple(model.tracked_changes(1, [(f, tracked_box((0, 0, 9, 9), 0.5)) for f in range(10)])),
+        )
+    )
+    cleared = model.clear_span_edit(1, range(10))
     assert sorted(c.frame for c in cleared) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
 
 
@@ -146,7 +152,9 @@ def test_round_trip_through_dict_and_strict_errors():
     model.apply(model.toggle_edit(1, 4, "absent"))
     from app.annotations import Edit
 
-    model.apply(Edit("run", (), tuple(model.tracked_changes(1, [(1, tracked_box((2, 2, 10, 10), 0.75, "low"))]))))
+    model.apply(
+        Edit("run", (), tuple(model.tracked_changes(1, [(1, tracked_box((2, 2, 10, 10), 0.75, "low"))])))
+    )
     again = Annotations.from_dict(model.to_dict())
     assert again.to_dict() == model.to_dict()
     assert again.track(1).get(1).score == pytest.approx(0.75)
