@@ -66,6 +66,8 @@ class Format:
     #: (path, frame_count or 0 when unknown) -> Annotations; raises FormatError, imports nothing partially
     load: Callable[[Path, int], Annotations] | None = None
     needs_frames: bool = False
+    #: writes the video's frames too when ExportJob.frames is given (benchmark / MOT layouts)
+    frames_optional: bool = False
 
 
 FORMATS: dict[str, Format] = {}
