@@ -618,10 +618,10 @@ class MainWindow(QMainWindow):
             since = (time.perf_counter() - self._last_repaint) * 1000.0
             self.repaint_timer.start(int(max(0.0, REPAINT_INTERVAL_MS - since)))
 
-    def refresh(self) -> None:
-        """Repaint the current frame (after an edit)."""
+    def refresh(self, now: bool = True) -> None:
+        """Repaint the current frame after an edit (at once: the edit must show under the hand)."""
         self._tracks_dirty = self._scores_dirty = True
-        self.go_to(self.current_frame)
+        self.go_to(self.current_frame, now=now)
 
     def _user_goto(self, frame: int) -> None:
         self._follow = False  # the user took over the view from the running tracker
@@ -893,15 +893,17 @@ class MainWindow(QMainWindow):
         frame: int | None = None,
         spec: TrackerSpec | None = None,
         direction: int = 1,
+        end: int | None = None,
     ) -> bool:
-        """Scripted use: open ``path``, show ``frame``, put ``box`` there and track from it."""
+        """Scripted use: open ``path``, show ``frame``, put ``box`` there and track from it
+        (up to, not including, frame ``end`` when given)."""
         if path is not None and not self.open_path(path):
             return False
         if frame is not None:
             self.go_to(frame, now=True)
         if box is not None:
             self.set_box(box)
-        return self.track(direction, spec=spec)
+        return self.track(direction, spec=spec, end=end)
 
     def track_forward(self, spec: TrackerSpec | None = None) -> bool:
         return self.track(1, spec=spec if isinstance(spec, TrackerSpec) else None)
@@ -909,7 +911,9 @@ class MainWindow(QMainWindow):
     def track_backward(self) -> bool:
         return self.track(-1)
 
-    def track(self, direction: int = 1, all_tracks: bool = False, spec: TrackerSpec | None = None) -> bool:
+    def track(
+        self, direction: int = 1, all_tracks: bool = False, spec: TrackerSpec | None = None, end: int | None = None
+    ) -> bool:
         """(Re-)track from the current frame: the selected track, or every track with a box here.
         Each object stops before its next manual keyframe; manual boxes are never replaced."""
         if self.controller.running:
@@ -928,6 +932,8 @@ class MainWindow(QMainWindow):
             if entry is None or entry.box is None:
                 continue
             span = self.annotations.tracking_span(track_id, start, direction)
+            if end is not None:
+                span = range(span.start, min(span.stop, end) if direction == 1 else max(span.stop, end), direction)
             if len(span):
                 targets.append(Target(track_id, entry.box, span.stop))
         if not targets:

@@ -145,7 +145,8 @@ def test_drawing_a_box_with_a_mouse_drag(window, qtbot, image_folder):
     box = view.box()
     assert box is not None
     assert box == pytest.approx((10, 8, 30, 22), abs=1.5)  # within a screen pixel of the drag
-    assert window.annotation_frame == 0
+    entry = window.annotations.track(1).get(0)  # the box started track 1 with a keyframe on frame 0
+    assert entry.is_manual and entry.box == pytest.approx(box)
     # A click is not a box: the drawn one stays.
     QTest.mouseClick(viewport, Qt.LeftButton, Qt.NoModifier, view.map_image_to_widget(50, 40))
     assert view.box() == box
@@ -154,6 +155,10 @@ def test_drawing_a_box_with_a_mouse_drag(window, qtbot, image_folder):
     moved = view.box()
     assert moved[2:] == pytest.approx(box[2:], abs=1e-6)
     assert moved[0] == pytest.approx(box[0] + 5, abs=1.5) and moved[1] == pytest.approx(box[1] + 5, abs=1.5)
+    assert window.annotations.track(1).get(0).box == pytest.approx(moved)  # the move is an edit
+    assert len(window.annotations) == 1
+    QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)  # undo the move
+    assert window.annotations.track(1).get(0).box == pytest.approx(box)
 
 
 def test_zero_size_drag_draws_nothing(window, image_folder):
@@ -163,7 +168,7 @@ def test_zero_size_drag_draws_nothing(window, image_folder):
     assert view.box() is None
     point = view.map_image_to_widget(20, 20)
     drag(view.viewport(), point, point + QPoint(1, 0), steps=2)
-    assert view.box() is None and window.annotation_frame is None
+    assert view.box() is None and len(window.annotations) == 0
 
 
 def test_track_without_a_box_or_weights_explains(window, image_folder, monkeypatch, tmp_path):
@@ -202,23 +207,31 @@ def test_tracking_run_in_the_real_thread(window, qtbot, one_torch_thread):
         assert window.start_tracking(box=BAG_BOX, spec=nano_spec(), end=end)
         assert window.controller.running and not window.tracker_panel.track_button.isEnabled()
     # Every frame's result is stored, whatever was painted.
-    assert window.results.frames() == list(range(end))
-    assert window.results.get(0).is_annotation
-    assert np.isfinite(window.results.scores[1:end]).all()
+    track = window.annotations.track(1)
+    assert track.frames() == list(range(end))
+    assert track.get(0).is_manual and all(track.get(f).source == "tracked" for f in range(1, end))
+    assert all(np.isfinite(track.get(f).score) for f in range(1, end))
+    assert window.maps[1].frames() == list(range(1, end))
     assert window.repaint_count <= end + 5
     qtbot.waitUntil(lambda: window.displayed_frame == end - 1)  # the view followed the tracker
     shown = window.timeline.plot.scores_shown()
     assert np.isfinite(shown).sum() == end - 1
-    row = window.results.get(end - 1)
+    row = window.maps[1].get(end - 1)
+    assert row.box == pytest.approx(track.get(end - 1).box)
     assert f"score {row.score:.3f}" in window.response_panel.title
     np.testing.assert_array_equal(window.response_panel.image.image, row.response)
-    assert window.view.tracked_item.isVisible()
-    assert window.view.tracked_item.rect().getRect() == pytest.approx(row.box)
+    qtbot.waitUntil(lambda: window.view.box() is not None)  # editable again once the run is over
+    assert window.view.box() == pytest.approx(row.box)  # the selected track's box
+    assert window.view.track_box_texts() == [f"#1 object · tracked · {row.score:.2f}"]
     assert window.view.overlay.isVisible()
     assert window.tracker_panel.track_button.isEnabled() and "24/24" in window.progress_label.text()
     # Stepping back shows the stored result of that frame.
     window.go_to(10, now=True)
-    assert f"frame 10 · score {window.results.get(10).score:.3f}" in window.response_panel.title
+    assert f"frame 10 · score {window.maps[1].get(10).score:.3f}" in window.response_panel.title
+    # The whole run is one undo step.
+    assert window.undo_stack.count() == 2  # the drawn box, the run
+    window.undo_stack.undo()
+    assert track.frames() == [0]
 
 
 def test_stop_mid_run_on_a_video_file(window, qtbot, one_torch_thread):
@@ -232,7 +245,7 @@ def test_stop_mid_run_on_a_video_file(window, qtbot, one_torch_thread):
     window.controller.tracked.connect(stop_at_three)
     with qtbot.waitSignal(window.controller.finished, timeout=RUN_TIMEOUT_MS):
         assert window.start_tracking(box=BAG_BOX, spec=nano_spec(), end=60)
-    tracked = [f for f in window.results.frames() if f > 0]
+    tracked = [f for f in window.annotations.track(1).frames() if f > 0]
     assert tracked[:3] == [1, 2, 3] and len(tracked) < 59
     assert window.last_error is None
 
@@ -247,7 +260,7 @@ def test_tracker_error_is_shown_not_raised(window, qtbot, image_folder, monkeypa
         def track(self, frame):
             raise RuntimeError("CUDA out of memory (simulated)")
 
-    monkeypatch.setattr(trackers, "create", lambda *a, **k: Broken())
+    use_single_trackers(monkeypatch, Broken)
     assert window.open_path(image_folder)
     window.set_box((5, 10, 20, 20))
     with qtbot.waitSignal(window.controller.finished, timeout=30_000):
@@ -256,6 +269,29 @@ def test_tracker_error_is_shown_not_raised(window, qtbot, image_folder, monkeypa
     assert window._error_box.isVisible() and "simulated" in window._error_box.text()
     assert "Tracking failed" in window.statusBar().currentMessage()
     assert window.tracker_panel.track_button.isEnabled()
+
+
+def use_single_trackers(monkeypatch, make_tracker):
+    """Replace the MultiTracker with one that runs a ``make_tracker()`` per object."""
+
+    class PerObject:
+        device = "cpu"
+
+        def __init__(self, *args, **kwargs):
+            self.objects = {}
+
+        def add(self, object_id, frame, box):
+            self.objects[object_id] = make_tracker()
+            self.objects[object_id].init(frame, box)
+
+        def remove(self, object_id):
+            del self.objects[object_id]
+
+        def track(self, frame):
+            return {i: t.track(frame) for i, t in self.objects.items()}
+
+    monkeypatch.setattr(trackers.multi, "MultiTracker", PerObject)
+    return PerObject
 
 
 class _InstantTracker:
@@ -278,12 +314,12 @@ def test_fast_results_are_all_stored_but_repaints_are_coalesced(window, qtbot, t
     folder.mkdir()
     for i in range(300):
         cv2.imwrite(str(folder / f"{i:05d}.png"), np.full((24, 32, 3), i % 255, np.uint8))
-    monkeypatch.setattr(trackers, "create", lambda *a, **k: _InstantTracker())
+    use_single_trackers(monkeypatch, _InstantTracker)
     assert window.open_path(folder)
     window.set_box((4, 4, 10, 10))
     with qtbot.waitSignal(window.controller.finished, timeout=60_000):
         assert window.track_forward(spec=TrackerSpec("nanotrack", weights="x.pth"))
-    assert len(window.results) == 300
+    assert len(window.annotations.track(1).boxes) == 300
     assert window.repaint_count < 150  # ~30 a second, not one per result
     qtbot.waitUntil(lambda: window.displayed_frame == 299)
 
@@ -298,7 +334,7 @@ def test_closing_while_tracking_stops_the_thread(qtbot, config_dir, image_folder
             gate.wait(0.2)
             return super().track(frame)
 
-    monkeypatch.setattr(trackers, "create", lambda *a, **k: Slow())
+    use_single_trackers(monkeypatch, Slow)
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
@@ -407,7 +443,8 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
 def test_demo_opens_with_the_box_ready(window):
     assert window.open_demo()
     assert window.frame_count > 100
-    assert window.view.box() is not None and window.annotation_frame == 0
+    assert window.view.box() is not None and window.annotations.track(1).get(0).is_manual
+    assert window.undo_stack.isClean()  # nothing of the user's to save yet
 
 
 def test_right_drag_pans_and_does_not_draw(window, image_folder):

@@ -13,7 +13,7 @@ pytest.importorskip("pytestqt")
 import trackers
 from app.results import ResultsTable
 from app.tracking_controller import TrackingController
-from app.tracking_worker import TrackerSpec, TrackJob
+from app.tracking_worker import Target, TrackerSpec, TrackJob
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
 from trackers.io import list_images, read_groundtruth
 
@@ -48,7 +48,45 @@ def controller(qtbot):
 
 def nano_job(frames, box, **kwargs) -> TrackJob:
     spec = TrackerSpec("nanotrack", weights=str(NANOTRACK_V2), device="cpu")
-    return TrackJob(lambda i: frames[i], 0, box, spec, frame_count=len(frames), **kwargs)
+    return TrackJob(lambda i: frames[i], 0, (Target(1, box),), spec, frame_count=len(frames), **kwargs)
+
+
+def job(frames, targets, start=0, direction=1, name="nanotrack") -> TrackJob:
+    return TrackJob(
+        lambda i: frames[i], start, targets, TrackerSpec(name), direction, frame_count=len(frames)
+    )
+
+
+def fake_result(box=(1, 1, 2, 2)):
+    return trackers.TrackResult(
+        box, 0.5, np.zeros((3, 3), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 4, 4)
+    )
+
+
+class FakeMulti:
+    """Stands in for trackers.multi.MultiTracker: records what the worker asks of it."""
+
+    device = "cpu"
+    calls: list
+    delay = None  # a threading.Event to wait on in each track()
+
+    def __init__(self, *args, **kwargs):
+        self.objects = {}
+        FakeMulti.calls = []
+
+    def add(self, object_id, frame, box):
+        self.objects[object_id] = box
+        FakeMulti.calls.append(("add", object_id))
+
+    def remove(self, object_id):
+        del self.objects[object_id]
+        FakeMulti.calls.append(("remove", object_id))
+
+    def track(self, frame):
+        if FakeMulti.delay is not None:
+            FakeMulti.delay.wait(5)
+        FakeMulti.calls.append(("track", int(frame[0, 0, 0])))
+        return {i: fake_result() for i in self.objects}
 
 
 def collect(ctl):
@@ -74,6 +112,8 @@ def test_tracks_every_frame_in_a_worker_thread(qtbot, controller, bag_frames):
     assert got["failed"] == []
     assert got["ready"] and "nanotrack" in got["ready"][0]
     assert sorted(got["tracked"]) == list(range(1, N_FRAMES))  # every frame, in order, none skipped
+    assert all(list(r) == [1] for r in got["tracked"].values())  # results per track id
+    got["tracked"] = {i: r[1] for i, r in got["tracked"].items()}
     assert seen_threads == {main_thread}  # results are delivered to the GUI thread
     done, total, fps = got["progress"][-1]
     assert (done, total) == (N_FRAMES - 1, N_FRAMES - 1) and fps > 0
@@ -105,6 +145,7 @@ def test_stop_mid_run_ends_soon_with_fewer_frames(qtbot, controller, bag_frames)
         controller.start(nano_job(frames, box))
     tracked = sorted(got["tracked"])
     assert tracked[:3] == [1, 2, 3]
+    assert list(got["tracked"][1]) == [1]
     assert len(tracked) < N_FRAMES - 1  # stopped between frames, well before the end
     assert got["failed"] == []
 
@@ -113,13 +154,11 @@ def test_tracker_error_becomes_a_message(qtbot, controller, monkeypatch):
     def broken_create(*_args, **_kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(trackers, "create", broken_create)
+    monkeypatch.setattr(trackers.multi, "MultiTracker", broken_create)
     got = collect(controller)
     frames = [np.zeros((64, 64, 3), np.uint8)] * 5
     with qtbot.waitSignal(controller.finished, timeout=30_000):
-        controller.start(
-            TrackJob(lambda i: frames[i], 0, (10, 10, 20, 20), TrackerSpec("nanotrack"), frame_count=5)
-        )
+        controller.start(job(frames, (Target(1, (10, 10, 20, 20)),)))
     assert got["failed"] == ["model exploded"]
     assert got["tracked"] == {}
 
@@ -128,61 +167,77 @@ def test_missing_weights_message_says_import(qtbot, controller, monkeypatch, tmp
     monkeypatch.setattr(trackers.registry, "WEIGHTS_DIR", tmp_path)  # nothing shipped
     got = collect(controller)
     frames = [np.zeros((64, 64, 3), np.uint8)] * 3
-    job = TrackJob(lambda i: frames[i], 0, (10, 10, 20, 20), TrackerSpec("siamfc"), frame_count=3)
     with qtbot.waitSignal(controller.finished, timeout=30_000):
-        controller.start(job)
+        controller.start(job(frames, (Target(1, (10, 10, 20, 20)),), name="siamfc"))
     assert len(got["failed"]) == 1 and "Import" in got["failed"][0] and "random" in got["failed"][0]
 
 
 def test_second_start_while_running_is_refused(qtbot, controller, monkeypatch):
     gate = threading.Event()
-
-    class SlowTracker:
-        device = "cpu"
-
-        def init(self, frame, box):
-            pass
-
-        def track(self, frame):
-            gate.wait(5)
-            return trackers.TrackResult(
-                (1, 1, 2, 2), 0.5, np.zeros((3, 3), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 4, 4)
-            )
-
-    monkeypatch.setattr(trackers, "create", lambda *a, **k: SlowTracker())
+    monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
+    monkeypatch.setattr(FakeMulti, "delay", gate)
     frames = [np.zeros((8, 8, 3), np.uint8)] * 4
-    job = TrackJob(lambda i: frames[i], 0, (1, 1, 2, 2), TrackerSpec("nanotrack"), frame_count=4)
-    controller.start(job)
+    run = job(frames, (Target(1, (1, 1, 2, 2)),))
+    controller.start(run)
     with pytest.raises(RuntimeError, match="already"):
-        controller.start(job)
+        controller.start(run)
     with qtbot.waitSignal(controller.finished, timeout=30_000):
         gate.set()
     assert not controller.running
 
 
 def test_shutdown_waits_for_the_thread(qtbot, controller, monkeypatch):
-    gate = threading.Event()
+    gate = threading.Event()  # never set: each frame waits its full timeout unless stopped
 
-    class BlockingTracker:
-        device = "cpu"
-
-        def init(self, frame, box):
-            pass
-
+    class Slow(FakeMulti):
         def track(self, frame):
             gate.wait(0.05)
-            return trackers.TrackResult(
-                (1, 1, 2, 2), 0.5, np.zeros((3, 3), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 4, 4)
-            )
+            return super().track(frame)
 
-    monkeypatch.setattr(trackers, "create", lambda *a, **k: BlockingTracker())
+    monkeypatch.setattr(trackers.multi, "MultiTracker", Slow)
     frames = [np.zeros((8, 8, 3), np.uint8)] * 1000
-    controller.start(
-        TrackJob(lambda i: frames[i], 0, (1, 1, 2, 2), TrackerSpec("nanotrack"), frame_count=1000)
-    )
+    controller.start(job(frames, (Target(1, (1, 1, 2, 2)),)))
     qtbot.wait(100)
     assert controller.shutdown(5000)
     assert not controller.running and controller.last_thread.isFinished()
+
+
+def numbered_frames(n):
+    return [np.full((8, 8, 3), i, np.uint8) for i in range(n)]
+
+
+def test_each_target_stops_before_its_own_next_keyframe(qtbot, controller, monkeypatch):
+    monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
+    got = collect(controller)
+    frames = numbered_frames(12)
+    targets = (Target(1, (1, 1, 2, 2), stop=5), Target(2, (3, 3, 2, 2)))  # 2 runs to the end
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(job(frames, targets, start=2))
+    assert sorted(got["tracked"]) == list(range(3, 12))
+    assert all(set(got["tracked"][f]) == {1, 2} for f in (3, 4))
+    assert all(set(got["tracked"][f]) == {2} for f in range(5, 12))
+    assert ("remove", 1) in FakeMulti.calls
+
+
+def test_backward_run_visits_frames_in_reverse_and_ends_when_all_targets_stop(qtbot, controller, monkeypatch):
+    monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
+    got = collect(controller)
+    frames = numbered_frames(12)
+    targets = (Target(1, (1, 1, 2, 2), stop=6), Target(2, (3, 3, 2, 2), stop=3))
+    order = []
+    controller.tracked.connect(lambda i, _r: order.append(i))
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(job(frames, targets, start=9, direction=-1))
+    assert order == [8, 7, 6, 5, 4]
+    assert set(got["tracked"][7]) == {1, 2} and set(got["tracked"][5]) == {2}
+    assert [c[1] for c in FakeMulti.calls if c[0] == "track"] == [
+        8,
+        7,
+        6,
+        5,
+        4,
+    ]  # frames really read backward
+    assert got["progress"][-1][:2] == (5, 5)
 
 
 def test_results_table_grows_and_clears():
