@@ -18,7 +18,7 @@ import pytest
 from app.annotations import Annotations, BoxSource, FrameBox
 from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
 from app.formats.coco import load_coco
-from app.formats.frames import MANIFEST
+from app.formats.output import MANIFEST
 from app.formats.registry import ExportCancelled
 from app.project import VideoRef
 from tests.shared_data import SEQUENCES, needs_shared
@@ -39,7 +39,7 @@ ABSENT_1 = 5  # track 1 marked absent here
 BOTH_ABSENT = 15  # both tracks absent: the image is exported without objects
 UNANNOTATED = 17  # no entry for either track: nothing says what is there, so no image
 OCCLUDED_2 = 7
-UNREVIEWED = {3, 8}  # tracked boxes nobody has accepted
+UNREVIEWED = {3: {1, 2}, 8: {2}}  # frame -> tracks whose tracked box nobody has accepted
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def entry_for(frame: int, box, track: int) -> FrameBox:
     box = tuple(float(v) for v in box)
     if frame % 10 == 0:
         return FrameBox(box, BoxSource.MANUAL, reviewed=True)
-    if frame in UNREVIEWED:
+    if track in UNREVIEWED.get(frame, ()):
         return FrameBox(
             box, BoxSource.TRACKED, score=0.41 + frame / 100, flag="low score" if track == 1 else ""
         )
@@ -308,8 +308,14 @@ def test_bad_options_and_empty_selections_are_refused_before_writing(sequence, a
         run_export("yolo", annotations, frames, tmp_path / "a", step=0)
     with pytest.raises(ValueError, match="starts after it ends"):
         run_export("yolo", annotations, frames, tmp_path / "a", first=9, last=3)
-    with pytest.raises(ValueError, match="nothing to export"):
+    with pytest.raises(ValueError, match="no track labelled boat"):
         run_export("yolo", annotations, frames, tmp_path / "a", labels=frozenset({"boat"}))
+    with pytest.raises(ValueError, match="nothing to export"):
+        run_export("yolo", annotations, frames, tmp_path / "a", first=UNANNOTATED, last=UNANNOTATED)
+    with pytest.raises(
+        ValueError, match="nothing to export: every chosen frame has boxes nobody has reviewed"
+    ):
+        run_export("yolo", annotations, frames, tmp_path / "a", first=8, last=8, reviewed_only=True)
     with pytest.raises(ValueError, match="image format"):
         run_export("yolo", annotations, frames, tmp_path / "a", image_format="gif")
     assert list(tmp_path.iterdir()) == []
@@ -525,8 +531,12 @@ def test_not_enough_disk_space_is_found_before_writing_frames(sequence, annotati
 
     real = shutil.disk_usage
     monkeypatch.setattr(frames_module.shutil, "disk_usage", lambda p: real(p)._replace(free=100_000))
-    with pytest.raises(OSError, match="not enough disk space for 19 frames: about .* MB needed, 0 MB free"):
-        run_export("coco", annotations, sequence[0], tmp_path / "out")
+    with pytest.raises(
+        OSError, match="not enough disk space for 19 frames: about .* MB needed, 0 MB free"
+    ) as info:
+        run_export("coco", annotations, sequence[0], tmp_path / "out", reader := Reader(sequence[0]))
+    assert str(info.value).startswith(f"{tmp_path / 'out'}: ")
+    assert reader.asked == [0]  # found from the first image, before decoding the others
     assert list(tmp_path.iterdir()) == []
 
 

@@ -25,7 +25,8 @@ import re
 from pathlib import Path
 
 from app.annotations import PALETTE, Annotations, BoxSource, FrameBox, Track
-from app.formats.frames import DetectionExport, export_detection_dataset, selected_tracks
+from app.formats.frames import DetectionExport, export_detection_dataset
+from app.formats.output import write_text
 from app.formats.registry import ExportJob, Format, FormatError, register
 
 IMAGES_DIR = "images"
@@ -85,7 +86,7 @@ def coco_document(export: DetectionExport) -> dict:
                 {"frame": f, **_attributes(e)} for f in exported if (e := t.get(f)) is not None and e.absent
             ],
         }
-        for t in selected_tracks(job.annotations, job.options)
+        for t in export.selection.tracks
     ]
     video = job.video
     return {
@@ -108,7 +109,7 @@ def coco_document(export: DetectionExport) -> dict:
 
 def _write(root: Path, export: DetectionExport) -> None:
     text = json.dumps(coco_document(export), indent=1, ensure_ascii=False)
-    (root / ANNOTATIONS_FILE).write_text(text + "\n", encoding="utf-8")
+    write_text(root / ANNOTATIONS_FILE, text + "\n")
 
 
 def export_coco(job: ExportJob) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from app.formats.frames import DetectionExport, ImageInfo, clip_box, export_detection_dataset, frame_stem
+from app.formats.output import write_text
 from app.formats.registry import ExportJob, Format, register
 
 IMAGES_DIR = "JPEGImages"  # the VOC name, whatever the image format
@@ -46,7 +47,7 @@ def _sub(parent: ET.Element, tag: str, text: str | int) -> ET.Element:
     return node
 
 
-def annotation_xml(image: ImageInfo, objects, video_name: str) -> bytes:
+def annotation_xml(image: ImageInfo, objects, video_name: str) -> str:
     root = ET.Element("annotation")
     _sub(root, "folder", IMAGES_DIR)
     _sub(root, "filename", image.file_name)
@@ -73,7 +74,7 @@ def annotation_xml(image: ImageInfo, objects, video_name: str) -> bytes:
         for tag, value in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
             _sub(bndbox, tag, _number(value))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _write(root: Path, export: DetectionExport) -> None:
@@ -82,11 +83,9 @@ def _write(root: Path, export: DetectionExport) -> None:
     video_name = Path(export.job.video.path).name
     for item in export.frames:
         xml = annotation_xml(export.images[item.frame], item.objects, video_name)
-        (folder / f"{frame_stem(item.frame)}.xml").write_bytes(xml)
+        write_text(folder / f"{frame_stem(item.frame)}.xml", xml)
     (root / IMAGE_SET).parent.mkdir(parents=True)
-    (root / IMAGE_SET).write_text(
-        "".join(f"{frame_stem(f.frame)}\n" for f in export.frames), encoding="utf-8"
-    )
+    write_text(root / IMAGE_SET, "".join(f"{frame_stem(f.frame)}\n" for f in export.frames))
 
 
 def export_voc(job: ExportJob) -> None:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from app.formats.frames import DetectionExport, clip_box, export_detection_dataset, frame_stem
+from app.formats.output import write_text
 from app.formats.registry import ExportJob, Format, register
 
 IMAGES_DIR = "images"
@@ -55,8 +56,8 @@ def _write(root: Path, export: DetectionExport) -> None:
         image = export.images[item.frame]
         rows = (yolo_line(class_id[t.label], e.box, image.width, image.height) for t, e in item.objects)
         text = "".join(row + "\n" for row in rows if row is not None)
-        (labels / f"{frame_stem(item.frame)}.txt").write_text(text, encoding="utf-8")
-    (root / DATA_YAML).write_text(data_yaml(export.classes, export.job.video.path), encoding="utf-8")
+        write_text(labels / f"{frame_stem(item.frame)}.txt", text)
+    write_text(root / DATA_YAML, data_yaml(export.classes, export.job.video.path))
 
 
 def export_yolo(job: ExportJob) -> None:
