@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-COMMAND_MODULES: tuple[str, ...] = ("app.effort_command",)
+COMMAND_MODULES: tuple[str, ...] = ("app.effort_command", "app.convert_command")
 
 
 def load_commands() -> None:
