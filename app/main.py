@@ -88,6 +88,7 @@ def run_gui(video: str | None = None, demo: bool = False) -> int:
     if leaks_none_references():
         print(f"siamark: warning: {ADVICE}", file=sys.stderr)
         window.show_error("Qt binding problem", ADVICE)
+    window.offer_recovery()  # a crashed session's autosave, if any (a non-blocking question)
     if demo:
         window.open_demo()
     elif video:

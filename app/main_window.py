@@ -529,7 +529,8 @@ class MainWindow(QMainWindow):
             elif result == QMessageBox.Discard:
                 AutosaveStore.forget(newest)
 
-        box.finished.connect(answered)
+        # Later, not inside the box's own signal: opening may show (and close) message boxes.
+        box.finished.connect(lambda result: QTimer.singleShot(0, lambda: answered(result)))
         return newest
 
     def recover(self, recovery: Recovery) -> bool:
@@ -912,7 +913,11 @@ class MainWindow(QMainWindow):
         return self.track(-1)
 
     def track(
-        self, direction: int = 1, all_tracks: bool = False, spec: TrackerSpec | None = None, end: int | None = None
+        self,
+        direction: int = 1,
+        all_tracks: bool = False,
+        spec: TrackerSpec | None = None,
+        end: int | None = None,
     ) -> bool:
         """(Re-)track from the current frame: the selected track, or every track with a box here.
         Each object stops before its next manual keyframe; manual boxes are never replaced."""
@@ -933,7 +938,9 @@ class MainWindow(QMainWindow):
                 continue
             span = self.annotations.tracking_span(track_id, start, direction)
             if end is not None:
-                span = range(span.start, min(span.stop, end) if direction == 1 else max(span.stop, end), direction)
+                span = range(
+                    span.start, min(span.stop, end) if direction == 1 else max(span.stop, end), direction
+                )
             if len(span):
                 targets.append(Target(track_id, entry.box, span.stop))
         if not targets:
@@ -1037,8 +1044,8 @@ class MainWindow(QMainWindow):
 
     def _on_tracked(self, index: int, results: dict) -> None:
         run = self.run
-        if run is None:
-            return
+        if run is None or run.paused_frame is not None:
+            return  # results the worker sent before it saw the pause are dropped: it stops there
         for track_id, result in results.items():
             self.maps[track_id].set_result(index, result)  # every result is kept, whatever is shown
             if run.kind == "check":

@@ -47,7 +47,11 @@ def main() -> int:
     win.start_tracking(args.video, parse_box(args.box), 0, win.tracker_panel.spec())
 
     def check():
-        if len(win.results) >= args.after or not win.controller.running:
+        if (
+            win.annotations.tracks
+            and len(win.annotations.track(1).boxes) > args.after
+            or not win.controller.running
+        ):
             subprocess.run(["import", "-window", "root", args.out], check=True)
             win.controller.stop()
             win.close()

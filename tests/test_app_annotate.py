@@ -1,0 +1,357 @@
+"""The annotation workflow in the real window: many objects, re-track rules, undo of a run,
+drift flags, the consistency check, shortcuts, autosave and recovery after a real SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+import trackers
+from app.annotations import BoxSource
+from app.tracking_worker import TrackerSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = TrackerSpec("nanotrack", weights="x.pth")  # the MultiTracker is replaced below
+
+
+class Scripted:
+    """A fake tracker: the box moves 1 px right per frame step; ``scores`` maps frame -> score."""
+
+    scores: ClassVar[dict[int, float]] = {}
+    #: frame -> box override (e.g. a jump in size)
+    boxes: ClassVar[dict[int, tuple]] = {}
+
+    def __init__(self):
+        self.box = None
+
+    def init(self, frame, box):
+        self.box = tuple(box)
+
+    def track(self, frame):
+        index = int(frame[0, 0, 0])  # frames carry their index in the first pixel
+        x, y, w, h = self.box
+        self.box = Scripted.boxes.get(index, (x + 1, y, w, h))
+        score = Scripted.scores.get(index, 0.9)
+        response = np.full((5, 5), score, np.float32)
+        return trackers.TrackResult(self.box, score, response, trackers.MapGeometry(x, y, 2.0), self.box)
+
+
+class FakeMulti:
+    """Per-object Scripted trackers; records how many objects each frame went through together."""
+
+    device = "cpu"
+    batch_sizes: ClassVar[list[int]] = []
+
+    def __init__(self, *args, **kwargs):
+        self.objects = {}
+        FakeMulti.batch_sizes = []
+
+    def add(self, object_id, frame, box):
+        self.objects[object_id] = Scripted()
+        self.objects[object_id].init(frame, box)
+
+    def remove(self, object_id):
+        del self.objects[object_id]
+
+    def track(self, frame):
+        FakeMulti.batch_sizes.append(len(self.objects))
+        return {i: t.track(frame) for i, t in self.objects.items()}
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "config"
+    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def fake_tracker(monkeypatch):
+    monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
+    monkeypatch.setattr(Scripted, "scores", {})
+    monkeypatch.setattr(Scripted, "boxes", {})
+
+
+@pytest.fixture
+def frames_folder(tmp_path) -> Path:
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(30):
+        cv2.imwrite(str(folder / f"{i:04d}.png"), np.full((60, 80, 3), i, np.uint8))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, config_dir, fake_tracker, frames_folder):
+    from app.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    assert win.open_path(frames_folder)
+    yield win
+    win.close()
+
+
+def run(window, qtbot, action) -> None:
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        assert action()
+
+
+def boxes_of(window, track_id=1):
+    return {f: (e.source, e.box) for f, e in window.annotations.track(track_id).boxes.items()}
+
+
+def test_several_objects_are_tracked_in_one_pass(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    window.new_track()
+    window.set_box((40, 20, 8, 12), label="person")
+    assert [t.label for t in window.annotations] == ["object", "person"]
+    run(window, qtbot, lambda: window.track(1, all_tracks=True, spec=SPEC))
+    assert set(FakeMulti.batch_sizes) == {2}  # both objects on every frame of the one run
+    for track_id, (x0, y0) in ((1, (5, 5)), (2, (40, 20))):
+        track = window.annotations.track(track_id)
+        assert track.frames() == list(range(30))
+        assert track.get(29).box[:2] == pytest.approx((x0 + 29, y0))
+    texts = window.view.track_box_texts()
+    assert any(t.startswith("#1 object") for t in texts) and any(t.startswith("#2 person") for t in texts)
+
+
+def test_retracking_never_touches_manual_boxes_and_stops_at_the_next_keyframe(window, qtbot):
+    window.set_box((5, 5, 10, 10))  # keyframe on 0
+    window.go_to(20, now=True)
+    window.set_box((30, 30, 10, 10))  # keyframe on 20
+    window.go_to(0, now=True)
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    track = window.annotations.track(1)
+    assert [f for f in track.frames() if track.get(f).source is BoxSource.TRACKED] == list(range(1, 20))
+    assert track.get(20).box == (30, 30, 10, 10) and track.get(20).is_manual
+    # A correction on frame 8, then re-track from there: 9..19 replaced, 0..8 kept.
+    before = {f: track.get(f) for f in range(8)}
+    window.go_to(8, now=True)
+    window.set_box((50, 5, 10, 10))
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    assert all(track.get(f) == before[f] for f in before)
+    assert track.get(9).box[:2] == (51, 5) and track.get(19).box[:2] == (61, 5)
+    assert track.get(20).box == (30, 30, 10, 10)
+    # Backward from the keyframe on 20 toward 8: 19..9, stopping before the manual box on 8.
+    window.go_to(20, now=True)
+    run(window, qtbot, lambda: window.track(-1, spec=SPEC))
+    assert track.get(8).box == (50, 5, 10, 10) and track.get(8).is_manual
+    assert track.get(9).box[:2] == (41, 30)  # 11 steps from frame 20's box
+    assert window.last_run.direction == -1
+
+
+def test_a_tracking_run_is_one_undo_step(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    window.go_to(10, now=True)
+    window.set_box((15, 5, 10, 10))
+    QTest.keyClick(window, Qt.Key_I)  # interpolate 1..9
+    interpolated = boxes_of(window)
+    assert interpolated[5][0] is BoxSource.INTERPOLATED
+    window.go_to(0, now=True)
+    Scripted.boxes = {5: (1, 1, 30, 30)}
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    assert boxes_of(window)[5] == (BoxSource.TRACKED, (1, 1, 30, 30))
+    assert window.undo_stack.undoText().startswith("Track #1 forward")
+    QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    assert boxes_of(window) == interpolated  # the interpolated boxes are back, all of them
+    QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert boxes_of(window)[5] == (BoxSource.TRACKED, (1, 1, 30, 30))
+
+
+def test_drift_flags_show_on_the_strip_and_keys_jump_between_them(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    Scripted.scores = {12: 0.1, 13: 0.1}
+    Scripted.boxes = {20: (30, 5, 25, 25)}  # a jump in size
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    flagged = window.annotations.flagged_frames()
+    assert 12 in flagged and 20 in flagged
+    assert all(5 <= f for f in flagged)
+    assert window.timeline.plot.flagged == flagged
+    window.go_to(0, now=True)
+    QTest.keyClick(window, Qt.Key_BracketRight)
+    qtbot.waitUntil(lambda: window.displayed_frame == flagged[0])
+    QTest.keyClick(window, Qt.Key_BracketRight)
+    qtbot.waitUntil(lambda: window.displayed_frame == flagged[1])
+    QTest.keyClick(window, Qt.Key_BracketLeft)
+    qtbot.waitUntil(lambda: window.displayed_frame == flagged[0])
+    assert any("⚑" in t for t in window.view.track_box_texts())
+    QTest.keyClick(window, Qt.Key_K)  # accept: reviewed, flag cleared
+    entry = window.annotations.track(1).get(flagged[0])
+    assert entry.reviewed and not entry.flag
+
+
+def test_tracking_can_pause_at_the_first_flag(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    window.pause_on_flag_action.setChecked(True)
+    Scripted.scores = {7: 0.05}
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    last = max(window.annotations.track(1).frames())
+    assert 7 <= last < 29  # stopped soon after the flagged frame
+    qtbot.waitUntil(lambda: window.displayed_frame == 7)
+    assert "Paused at frame 7" in window.statusBar().currentMessage()
+
+
+def test_consistency_check_flags_frames_where_backward_tracking_disagrees(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    run(window, qtbot, lambda: window.track(1, spec=SPEC, end=16))
+    # Backward, the fake tracker moves the other way (+1 per step backward as well): it agrees
+    # near frame 15 and drifts away towards frame 0.
+    window.go_to(5, now=True)
+    run(window, qtbot, window.check_consistency)
+    flags = window.annotations.track(1).flagged_frames()
+    assert flags and all("forward/backward" in window.annotations.track(1).get(f).flag for f in flags)
+    assert flags == list(range(1, 14))  # IoU < 0.5 once the 10 px boxes are > 3.3 px apart
+    assert window.undo_stack.undoText().startswith("Consistency check")
+
+
+def test_occluded_absent_delete_and_track_deletion_keys(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    QTest.keyClick(window, Qt.Key_O)
+    assert window.annotations.track(1).get(0).occluded
+    window.go_to(3, now=True)
+    window.set_box((8, 5, 10, 10))
+    QTest.keyClick(window, Qt.Key_A)
+    assert window.annotations.track(1).get(3).absent
+    QTest.keyClick(window, Qt.Key_Delete)
+    assert window.annotations.track(1).get(3) is None
+    QTest.keyClick(window, Qt.Key_Delete, Qt.ShiftModifier)
+    assert len(window.annotations) == 0
+    for _ in range(3):  # track deletion, box deletion, absent
+        window.undo_stack.undo()
+    assert window.annotations.track(1).get(3).box == (8, 5, 10, 10)
+
+
+def test_shortcuts_dialog_lists_the_editing_keys(window):
+    dialog = window.show_shortcuts()
+    rows = dict(dialog.rows())
+    for key in ("Space", "Left", "Right", "T", "Shift+T", "Ctrl+T", "]", "[", "N", "Del", "O", "A", "I", "K"):
+        assert key in rows, key
+    assert "Ctrl+Z" in rows and "Esc" in rows
+    dialog.close()
+
+
+def test_project_save_open_round_trip(window, qtbot, tmp_path):
+    window.set_box((5, 5, 10, 10))
+    run(window, qtbot, lambda: window.track(1, spec=SPEC, end=6))
+    path = tmp_path / "work.siamark.json"
+    assert window.save_project_to(path)
+    assert window.undo_stack.isClean() and "work.siamark.json" in window.windowTitle()
+    saved = window.annotations.to_dict()
+    window.set_box((1, 1, 5, 5))  # an unsaved edit, then reopen the saved file (discarding it)
+    window.undo_stack.setClean()
+    assert window.open_path(path)
+    assert window.annotations.to_dict() == saved and window.project_path == path
+
+
+def test_autosave_and_recovery_in_process(qtbot, config_dir, fake_tracker, frames_folder):
+    from app.autosave import AutosaveStore
+    from app.main_window import MainWindow
+
+    first = MainWindow(autosave=AutosaveStore(pid=999_999_999))  # a pid that is not running
+    qtbot.addWidget(first)
+    assert first.open_path(frames_folder)
+    first.set_box((5, 5, 10, 10))
+    qtbot.waitUntil(lambda: first.autosave.path.exists(), timeout=10_000)  # the timer writes it
+    expected = first.annotations.to_dict()
+    first.video.close()  # as if the process had died: no closeEvent, the file stays
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    recovery = second.offer_recovery()
+    assert recovery is not None and recovery.boxes == 1
+    assert second.recover(recovery)
+    assert second.annotations.to_dict() == expected
+    assert not second.undo_stack.isClean()  # recovered work still needs saving
+    second.close()
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtWidgets import QApplication
+    from app.main_window import MainWindow
+    from app.theme import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    app = QApplication(sys.argv[:1])
+    win = MainWindow()
+    win.show()
+    assert win.open_demo()
+    win.tracker_panel.set_tracker("siamban-mobilev2")
+    win.tracker_panel.set_device("cpu")
+    assert win.track_forward()
+    print("tracking", flush=True)
+    app.exec()
+    """
+)
+
+
+def _tracked_in(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        f["frame"]: f for t in data["annotations"]["tracks"] for f in t["frames"] if f["source"] == "tracked"
+    }
+
+
+@pytest.mark.slow
+def test_sigkill_mid_tracking_then_recovery_restores_every_autosaved_box(qtbot, config_dir):
+    from app.tracker_panel import has_shipped_weights
+
+    if not has_shipped_weights("siamban-mobilev2"):
+        pytest.skip("needs the shipped siamban-mobilev2 weights")
+    env = dict(
+        os.environ, SIAMARK_CONFIG_DIR=str(config_dir), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT)
+    )
+    child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env, stdout=subprocess.PIPE)
+    autosave = config_dir / "autosave" / f"session-{child.pid}.siamark.json"
+    try:
+        deadline = time.monotonic() + 240
+        while len(_tracked_in(autosave)) < 10:
+            assert child.poll() is None, "the app exited before it was killed"
+            assert time.monotonic() < deadline, "no autosave with tracked boxes appeared"
+            time.sleep(0.2)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL
+    last_autosave = _tracked_in(autosave)  # what the file held when the process died
+    assert len(last_autosave) >= 10
+
+    from app.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    recovery = win.offer_recovery()
+    assert recovery is not None and recovery.path == autosave
+    win._error_box.button(QMessageBox.Yes).click()  # the user presses "Recover"
+    qtbot.waitUntil(lambda: len(win.annotations) == 1, timeout=30_000)
+    track = win.annotations.track(1)
+    recovered = {f: e for f, e in track.boxes.items() if e.source is BoxSource.TRACKED}
+    assert sorted(recovered) == sorted(last_autosave)
+    assert sorted(recovered) == list(range(1, len(recovered) + 1))  # every frame up to the last autosave
+    for frame, raw in last_autosave.items():
+        assert recovered[frame].box == pytest.approx(tuple(raw["box"]))
+    assert not autosave.exists()  # recovered: the orphan is gone
+    win.close()
