@@ -258,3 +258,26 @@ def test_export_with_dialog_returns_the_exported_folder(qtbot, annotations, vide
         guard.stop()
     assert exported == target
     assert (target / "data.yaml").is_file() and len(list((target / "labels").iterdir())) == FRAMES
+
+
+def test_file_formats_and_optional_frames_go_through_the_same_dialog(qtbot, annotations, video, tmp_path):
+    file_formats = [f for f in exportable_formats() if f.target_kind == "file"]
+    optional = [f for f in exportable_formats() if f.frames_optional and not f.needs_frames]
+    if not file_formats or not optional:
+        pytest.skip("needs a file format and a format with optional frames registered")
+    reader = Reader()
+    dialog = make_dialog(qtbot, annotations, video, reader)
+    choose(dialog, file_formats[0].name)
+    target = Path(dialog.target_edit.text())
+    assert target.suffix  # a file name with the format's suffix, beside the video
+    dialog.start_export()
+    wait_idle(qtbot, dialog)
+    assert target.is_file() and dialog.exported_to == target and reader.asked == []
+
+    dialog = make_dialog(qtbot, annotations, video, reader)
+    choose(dialog, optional[0].name, tmp_path / "with_frames")
+    dialog.frames_check.setChecked(True)
+    assert dialog.image_combo.isEnabled()
+    dialog.start_export()
+    wait_idle(qtbot, dialog)
+    assert dialog.exported_to == tmp_path / "with_frames" and sorted(set(reader.asked)) == list(range(FRAMES))
