@@ -195,7 +195,7 @@ def _otb_extra_targets(folder: Path) -> list[Path]:
     found = [
         (int(m.group(1)), p)
         for p in folder.iterdir()
-        if (m := re.fullmatch(r"groundtruth_rect\.(\d+)\.txt", p.name))
+        if (m := re.fullmatch(r"groundtruth_rect[._](\d+)\.txt", p.name))
     ]
     return [p for _, p in sorted(found)]
 
