@@ -1,0 +1,309 @@
+"""Drift flags, Qt-free: which tracked frames a person should look at.
+
+Two checks (GitHub issue 6, item 4):
+
+* ``DriftMonitor`` watches a tracking run one frame at a time and flags a frame when the
+  tracker's score is low, when the score collapses against its recent mean, or when the box
+  jumps in size or aspect ratio from one frame to the next. ``pause_on_flag`` tells the caller
+  to stop the run there.
+* ``consistency_flags`` / ``forward_backward`` compare a forward run with a backward run over
+  the same frames and flag the frames where the two disagree (IoU below a threshold).
+
+Flags are short human-readable reasons ("" = fine), stored in ``FrameBox.flag``. Tracking
+itself stays out of this module: the helpers take a tracker factory and a frame reader.
+The default thresholds were chosen by measuring on real sequences (see ``DriftSettings``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+from trackers.base import Box
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def _require(condition: bool, message: str) -> None:
+    """Settings come from project files: every bad value is a ValueError naming the key."""
+    if not condition:
+        raise ValueError(message)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """Thresholds of the drift checks; stored under ``settings["drift"]`` in the project file.
+
+    The defaults come from running the shipped siamban-mobilev2 tracker and NanoTrack v2 on the
+    real sequences in ../shared (first 300 frames) and comparing flags with frames where the
+    box overlaps the ground truth by IoU < 0.5 (numbers in the test module's docstring).
+    """
+
+    min_score: float = 0.30  # flag a score below this (scores are in [0, 1])
+    drop_ratio: float = 0.50  # flag a score this fraction below the mean of the recent window
+    window: int = 10  # frames in that recent window
+    max_size_change: float = 1.25  # flag when sqrt(w*h) changes by more than this factor in a frame
+    max_aspect_change: float = 1.25  # flag when w/h changes by more than this factor in a frame
+    pause_on_flag: bool = False  # stop a tracking run at its first flagged frame
+    consistency_iou: float = 0.5  # forward/backward runs disagree below this IoU
+
+    def __post_init__(self) -> None:
+        for name in ("min_score", "drop_ratio", "consistency_iou"):
+            value = getattr(self, name)
+            _require(
+                _is_number(value) and 0 <= value <= 1,
+                f"drift.{name}: expected a number from 0 to 1, got {value!r}",
+            )
+        for name in ("max_size_change", "max_aspect_change"):
+            value = getattr(self, name)
+            _require(
+                _is_number(value) and value > 1, f"drift.{name}: expected a factor above 1, got {value!r}"
+            )
+        window = self.window
+        _require(
+            isinstance(window, int) and not isinstance(window, bool) and window >= 1,
+            f"drift.window: expected a whole number of frames >= 1, got {window!r}",
+        )
+        _require(
+            isinstance(self.pause_on_flag, bool),
+            f"drift.pause_on_flag: expected true or false, got {self.pause_on_flag!r}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> DriftSettings:
+        """Missing keys take their defaults; unknown keys and bad values raise ValueError
+        naming the key (a hand-edited typo must not be silently ignored)."""
+        if data is None:
+            return cls()
+        _require(
+            isinstance(data, Mapping), f"drift: expected an object of thresholds, got {type(data).__name__}"
+        )
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"drift: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        values = dict(data)
+        # JSON has one number type: 10.0 for a frame count is fine, 10.5 is not.
+        window = values.get("window")
+        if isinstance(window, float) and window.is_integer():
+            values["window"] = int(window)
+        return cls(**values)
+
+
+# -- per-frame monitor ---------------------------------------------------------------------------
+
+
+def _size(box: Box) -> float:
+    return math.sqrt(box[2] * box[3])
+
+
+def _aspect(box: Box) -> float:
+    return box[2] / box[3]
+
+
+def _factor(a: float, b: float) -> float:
+    """How many times larger the larger of two positive numbers is (>= 1)."""
+    return max(a, b) / min(a, b)
+
+
+def _usable(box) -> Box | None:
+    """The box as four floats when it has a positive finite size, else None (no box to compare)."""
+    if box is None:
+        return None
+    values = tuple(float(v) for v in box)
+    if len(values) != 4 or not all(math.isfinite(v) for v in values) or values[2] <= 0 or values[3] <= 0:
+        return None
+    return values
+
+
+class DriftMonitor:
+    """Flags frames of one tracking run. Feed frames in tracking order (forward or backward).
+
+    The score rules use only finite scores (NaN = the tracker gives none); the box rules compare
+    with the previous frame of the run, so they are skipped after a gap in the frame numbers.
+    A flagged frame's score still enters the recent window: after a collapse the mean follows
+    the new level, so the drop rule marks where the collapse starts, and ``min_score`` keeps
+    flagging frames that stay low.
+    """
+
+    def __init__(self, settings: DriftSettings | None = None):
+        self.settings = settings or DriftSettings()
+        self._scores: deque[float] = deque(maxlen=self.settings.window)
+        self._box: Box | None = None
+        self._frame: int | None = None
+
+    def reset(self, box: Box | None = None, frame: int | None = None) -> None:
+        """Start of a run (or a restart) from a manual box: forget the scores seen so far."""
+        self._scores.clear()
+        self._box = _usable(box)
+        self._frame = frame
+
+    def update(self, frame: int, box: Box | None, score: float) -> str:
+        """The reason(s) to look at ``frame``, joined by "; ", or "" when nothing looks wrong."""
+        reasons = self._score_reasons(score)
+        box = _usable(box)
+        adjacent = self._frame is None or abs(frame - self._frame) == 1
+        if box is not None and self._box is not None and adjacent:
+            reasons += self._box_reasons(self._box, box)
+        self._box, self._frame = box, frame
+        return "; ".join(reasons)
+
+    def _score_reasons(self, score: float) -> list[str]:
+        s = self.settings
+        try:
+            score = float(score)
+        except (TypeError, ValueError):
+            score = math.nan
+        if not math.isfinite(score):
+            return []
+        reasons = []
+        if score < s.min_score:
+            reasons.append(f"score {score:.2f} < {s.min_score:.2f}")
+        # The drop rule needs a mean worth comparing with: half a window of scores at least.
+        if len(self._scores) >= max(1, (s.window + 1) // 2):
+            mean = sum(self._scores) / len(self._scores)
+            if mean > 0 and score < mean * (1 - s.drop_ratio):
+                reasons.append(f"score fell {100 * (1 - score / mean):.0f}% below its recent mean")
+        self._scores.append(score)
+        return reasons
+
+    def _box_reasons(self, previous: Box, box: Box) -> list[str]:
+        s = self.settings
+        reasons = []
+        size = _size(box) / _size(previous)
+        if _factor(size, 1.0) > s.max_size_change:
+            reasons.append(
+                f"size ×{size:.2f} in one frame" if size > 1 else f"size ÷{1 / size:.2f} in one frame"
+            )
+        aspect = _aspect(box) / _aspect(previous)
+        if _factor(aspect, 1.0) > s.max_aspect_change:
+            reasons.append(f"aspect ratio changed ×{_factor(aspect, 1.0):.2f}")
+        return reasons
+
+
+def monitor_run(
+    settings: DriftSettings,
+    start_frame: int,
+    start_box: Box,
+    results: Iterable[tuple[int, Box | None, float]],
+) -> dict[int, str]:
+    """Flags of a finished run: (frame, box, score) in tracking order after the start frame."""
+    monitor = DriftMonitor(settings)
+    monitor.reset(start_box, start_frame)
+    flags = {}
+    for frame, box, score in results:
+        reason = monitor.update(frame, box, score)
+        if reason:
+            flags[frame] = reason
+    return flags
+
+
+# -- forward / backward consistency --------------------------------------------------------------
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """IoU of two (x, y, w, h) boxes (continuous coordinates, as ``trackers.metrics.iou``)."""
+    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(iw, 0.0) * max(ih, 0.0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def consistency_flags(
+    forward: Mapping[int, Box | None], backward: Mapping[int, Box | None], threshold: float = 0.5
+) -> dict[int, str]:
+    """Frames both runs cover where they disagree: IoU below ``threshold``, or a box in one run
+    and none (target absent) in the other."""
+    flags = {}
+    for frame in sorted(set(forward) & set(backward)):
+        f, b = _usable(forward[frame]), _usable(backward[frame])
+        if f is None and b is None:
+            continue
+        if f is None or b is None:
+            flags[frame] = f"no box in the {'forward' if f is None else 'backward'} run"
+            continue
+        overlap = box_iou(f, b)
+        if overlap < threshold:
+            flags[frame] = f"forward/backward IoU {overlap:.2f}"
+    return flags
+
+
+class _Tracker(Protocol):
+    def init(self, frame: Any, box: Box) -> None: ...
+
+    def track(self, frame: Any) -> Any: ...  # a result with ``.box``
+
+
+@dataclass(frozen=True)
+class ConsistencyRun:
+    forward: dict[int, Box]  # frame -> box, a..b (a: the start box)
+    backward: dict[int, Box]  # frame -> box, b..a (b: the start box)
+    flags: dict[int, str]  # frames strictly between a and b where the runs disagree
+    complete: bool  # False when ``progress`` asked to stop; flags then cover what both runs reached
+
+
+def _run(
+    tracker: _Tracker,
+    read_frame: Callable[[int], Any],
+    frames: range,
+    box: Box,
+    progress: Callable[[], bool],
+) -> tuple[dict[int, Box], bool]:
+    tracker.init(read_frame(frames[0]), box)
+    boxes = {frames[0]: tuple(float(v) for v in box)}
+    for frame in frames[1:]:
+        if not progress():
+            return boxes, False
+        boxes[frame] = tuple(float(v) for v in tracker.track(read_frame(frame)).box)
+    return boxes, True
+
+
+def forward_backward(
+    make_tracker: Callable[[], _Tracker],
+    read_frame: Callable[[int], Any],
+    a: int,
+    box_a: Box,
+    b: int,
+    box_b: Box | None = None,
+    threshold: float = 0.5,
+    progress: Callable[[int, int], bool] | None = None,
+) -> ConsistencyRun:
+    """Track ``a`` -> ``b`` from ``box_a`` and ``b`` -> ``a`` from ``box_b`` (the forward run's box
+    at ``b`` when there is no manual box there), then flag the frames where they disagree.
+
+    ``make_tracker()`` gives a fresh tracker (init / track -> result with ``.box``);
+    ``read_frame(i)`` gives frame i. ``progress(done, total)`` is called before each tracked
+    frame; returning False stops both runs (the result says ``complete=False``).
+    """
+    if b <= a:
+        raise ValueError(f"the range must run forward: frame {a} to frame {b}")
+    total = 2 * (b - a)
+    done = 0
+
+    def step() -> bool:
+        nonlocal done
+        done += 1
+        return progress is None or progress(done, total) is not False
+
+    forward, complete = _run(make_tracker(), read_frame, range(a, b + 1), box_a, step)
+    if not complete:
+        return ConsistencyRun(forward, {}, {}, False)
+    start_b = box_b if box_b is not None else forward[b]
+    backward, complete = _run(make_tracker(), read_frame, range(b, a - 1, -1), start_b, step)
+    # The start frames hold the boxes each run began from, not tracked ones: not compared.
+    inner = {f: bx for f, bx in forward.items() if a < f < b}
+    flags = consistency_flags(inner, {f: bx for f, bx in backward.items() if a < f < b}, threshold)
+    return ConsistencyRun(forward, backward, flags, complete)

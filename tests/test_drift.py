@@ -1,0 +1,274 @@
+"""Drift flags (app/drift.py): each rule on synthetic score / box sequences, settings round
+trips, forward/backward consistency with scripted trackers, and real runs on ../shared."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from app.drift import (
+    DriftMonitor,
+    DriftSettings,
+    box_iou,
+    consistency_flags,
+    forward_backward,
+    monitor_run,
+)
+
+BOX = (100.0, 100.0, 40.0, 80.0)
+
+
+def monitor(**changes) -> DriftMonitor:
+    m = DriftMonitor(DriftSettings(**changes))
+    m.reset(BOX, 0)
+    return m
+
+
+def feed(m: DriftMonitor, scores, box=BOX, start=1) -> list[str]:
+    return [m.update(start + i, box, s) for i, s in enumerate(scores)]
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def test_settings_round_trip_through_json():
+    s = DriftSettings(min_score=0.2, window=7, pause_on_flag=True)
+    assert DriftSettings.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+def test_settings_missing_keys_take_defaults():
+    assert DriftSettings.from_dict(None) == DriftSettings()
+    assert DriftSettings.from_dict({}) == DriftSettings()
+    assert DriftSettings.from_dict({"min_score": 0.1}) == DriftSettings(min_score=0.1)
+    assert DriftSettings.from_dict({"window": 12.0}).window == 12  # JSON numbers may come as floats
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"min_scor": 0.2}, "unknown setting(s) min_scor"),
+        ({"min_score": 1.5}, "drift.min_score"),
+        ({"min_score": "low"}, "drift.min_score"),
+        ({"drop_ratio": -0.1}, "drift.drop_ratio"),
+        ({"consistency_iou": True}, "drift.consistency_iou"),
+        ({"window": 0}, "drift.window"),
+        ({"window": 2.5}, "drift.window"),
+        ({"max_size_change": 1.0}, "drift.max_size_change"),
+        ({"max_aspect_change": 0.8}, "drift.max_aspect_change"),
+        ({"pause_on_flag": "yes"}, "drift.pause_on_flag"),
+        ([0.3], "drift: expected an object"),
+    ],
+)
+def test_settings_bad_values_name_the_key(data, message):
+    with pytest.raises(ValueError) as err:
+        DriftSettings.from_dict(data)
+    assert message in str(err.value)
+
+
+def test_settings_are_frozen():
+    with pytest.raises(AttributeError):
+        DriftSettings().min_score = 0.1
+
+
+# -- score rules ---------------------------------------------------------------------------------
+
+
+def test_low_score_is_flagged_with_the_threshold():
+    m = monitor(min_score=0.3, drop_ratio=0.99)
+    assert feed(m, [0.9, 0.31, 0.21, 0.3]) == ["", "", "score 0.21 < 0.30", ""]
+
+
+def test_sharp_drop_against_the_recent_mean():
+    m = monitor(min_score=0.0, drop_ratio=0.5, window=4)
+    reasons = feed(m, [0.8, 0.8, 0.8, 0.8, 0.3])
+    assert reasons[:4] == [""] * 4
+    assert reasons[4] == "score fell 62% below its recent mean"
+
+
+def test_drop_rule_waits_for_half_a_window_of_scores():
+    m = monitor(min_score=0.0, drop_ratio=0.5, window=6)
+    # Two scores are fewer than half of 6: a low third score is no "drop" yet.
+    assert feed(m, [0.9, 0.9, 0.1]) == ["", "", ""]
+    m = monitor(min_score=0.0, drop_ratio=0.5, window=6)
+    assert feed(m, [0.9, 0.9, 0.9, 0.1])[3].startswith("score fell 89%")
+
+
+def test_gradual_decline_is_not_a_drop():
+    m = monitor(min_score=0.0, drop_ratio=0.5, window=5)
+    scores = [0.9 * 0.95**i for i in range(40)]  # 5% a frame: the mean follows
+    assert not any(feed(m, scores))
+
+
+def test_drop_marks_the_onset_and_low_score_keeps_flagging():
+    m = monitor(min_score=0.3, drop_ratio=0.5, window=4)
+    reasons = feed(m, [0.9] * 6 + [0.1] * 10)
+    assert "score fell" in reasons[6] and "score 0.10 < 0.30" in reasons[6]
+    assert all(r == "score 0.10 < 0.30" for r in reasons[10:])  # the window is all 0.1 by then
+
+
+def test_nan_scores_are_skipped_not_flagged():
+    m = monitor(min_score=0.3, drop_ratio=0.5, window=2)
+    assert feed(m, [math.nan, None, 0.9, math.nan, 0.9, math.nan, 0.2]) == [
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "score 0.20 < 0.30; score fell 78% below its recent mean",
+    ]
+
+
+def test_reset_forgets_the_scores():
+    m = monitor(min_score=0.0, drop_ratio=0.5, window=2)
+    feed(m, [0.9, 0.9])
+    m.reset(BOX, 10)
+    assert m.update(11, BOX, 0.1) == ""  # no recent mean after a restart
+
+
+# -- box rules -----------------------------------------------------------------------------------
+
+
+def scaled(box, size=1.0, aspect=1.0):
+    """``box`` around the same centre with sqrt(w*h) times ``size`` and w/h times ``aspect``."""
+    x, y, w, h = box
+    w2, h2 = w * size * math.sqrt(aspect), h * size / math.sqrt(aspect)
+    return (x + (w - w2) / 2, y + (h - h2) / 2, w2, h2)
+
+
+def test_size_jump_is_flagged_both_ways():
+    m = monitor(max_size_change=1.25, max_aspect_change=1.25)
+    assert m.update(1, scaled(BOX, 1.2), 0.9) == ""
+    assert m.update(2, scaled(BOX, 1.2 * 1.8), 0.9) == "size ×1.80 in one frame"
+    assert m.update(3, scaled(BOX, 1.2 * 1.8 / 1.5), 0.9) == "size ÷1.50 in one frame"
+
+
+def test_slow_growth_is_not_a_jump():
+    m = monitor(max_size_change=1.25)
+    assert not any(m.update(i, scaled(BOX, 1.1**i), 0.9) for i in range(1, 20))
+
+
+def test_aspect_jump_is_flagged_both_ways():
+    m = monitor(max_size_change=1.25, max_aspect_change=1.3)
+    assert m.update(1, scaled(BOX, aspect=1.6), 0.9) == "aspect ratio changed ×1.60"
+    assert m.update(2, scaled(BOX, aspect=1.6 / 1.25), 0.9) == ""
+    assert m.update(3, scaled(BOX, aspect=1.6 / 1.25 / 1.4), 0.9) == "aspect ratio changed ×1.40"
+
+
+def test_reasons_are_joined():
+    m = monitor(min_score=0.3, max_size_change=1.25, max_aspect_change=1.25)
+    assert m.update(1, scaled(BOX, 2.0, 2.0), 0.1) == (
+        "score 0.10 < 0.30; size ×2.00 in one frame; aspect ratio changed ×2.00"
+    )
+
+
+def test_box_rules_compare_with_the_previous_frame_of_the_run_only():
+    m = monitor(max_size_change=1.25)
+    assert m.update(1, BOX, 0.9) == ""
+    assert m.update(5, scaled(BOX, 2.0), 0.9) == ""  # a gap: not "one frame"
+    assert m.update(6, scaled(BOX, 4.0), 0.9) == "size ×2.00 in one frame"
+    m.update(7, None, math.nan)  # no box (target absent): nothing to compare with next
+    assert m.update(8, BOX, 0.9) == ""
+
+
+def test_backward_runs_are_checked_too():
+    m = DriftMonitor(DriftSettings(max_size_change=1.25))
+    m.reset(BOX, 50)
+    assert m.update(49, BOX, 0.9) == ""
+    assert m.update(48, scaled(BOX, 1.5), 0.9) == "size ×1.50 in one frame"
+
+
+def test_reset_box_is_the_first_reference():
+    m = DriftMonitor(DriftSettings(max_size_change=1.25))
+    m.reset(BOX, 0)
+    assert m.update(1, scaled(BOX, 1.5), 0.9) == "size ×1.50 in one frame"
+
+
+def test_monitor_run_collects_flags():
+    results = [(1, BOX, 0.9), (2, BOX, 0.1), (3, scaled(BOX, 2), 0.9)]
+    flags = monitor_run(DriftSettings(min_score=0.3), 0, BOX, results)
+    assert set(flags) == {2, 3}
+    assert flags[2].startswith("score 0.10")
+
+
+# -- forward / backward consistency --------------------------------------------------------------
+
+
+def shifted(box, dx):
+    return (box[0] + dx, box[1], box[2], box[3])
+
+
+def test_box_iou():
+    assert box_iou(BOX, BOX) == pytest.approx(1.0)
+    assert box_iou(BOX, shifted(BOX, 20)) == pytest.approx(20 / 60)
+    assert box_iou(BOX, shifted(BOX, 100)) == 0.0
+
+
+def test_consistency_flags_disagreeing_frames():
+    forward = {1: BOX, 2: shifted(BOX, 10), 3: shifted(BOX, 20), 4: None, 5: None, 9: BOX}
+    backward = {1: BOX, 2: BOX, 3: BOX, 4: BOX, 5: None, 6: BOX}
+    assert consistency_flags(forward, backward, 0.5) == {
+        3: "forward/backward IoU 0.33",
+        4: "no box in the forward run",
+    }
+    assert set(consistency_flags(forward, backward, 0.7)) == {2, 3, 4}  # 2: IoU 0.6
+
+
+class ScriptedTracker:
+    """Returns the boxes of ``path`` (frame -> box) whatever the frame shows; counts calls."""
+
+    def __init__(self, path, log):
+        self.path, self.log = path, log
+
+    def init(self, frame, box):
+        self.log.append(("init", frame, tuple(box)))
+
+    def track(self, frame):
+        self.log.append(("track", frame))
+        return type("Result", (), {"box": self.path(frame)})()
+
+
+def test_forward_backward_flags_where_the_runs_part():
+    # Forward drifts away from frame 6 on; backward (from the manual box at 10) stays on target.
+    def path(frame):
+        return shifted(BOX, 0 if frame < 6 else 30)
+
+    log = []
+    calls = iter([path, lambda f: BOX])
+    run = forward_backward(lambda: ScriptedTracker(next(calls), log), lambda i: i, 0, BOX, 10, BOX, 0.5)
+    assert run.complete
+    assert sorted(run.flags) == [6, 7, 8, 9]  # 10 holds the manual box: not compared
+    assert run.flags[6] == "forward/backward IoU 0.14"
+    assert list(run.forward) == list(range(11)) and list(run.backward) == list(range(10, -1, -1))
+    assert log[0] == ("init", 0, BOX) and ("init", 10, BOX) in log
+    assert [e[1] for e in log if e[0] == "track"] == [*range(1, 11), *range(9, -1, -1)]
+
+
+def test_forward_backward_starts_back_from_the_forward_box_without_a_keyframe():
+    log = []
+    end_box = shifted(BOX, 30)
+    trackers = iter([ScriptedTracker(lambda f: end_box, log), ScriptedTracker(lambda f: end_box, log)])
+    run = forward_backward(lambda: next(trackers), lambda i: i, 0, BOX, 5)
+    assert ("init", 5, end_box) in log
+    assert run.flags == {}
+
+
+def test_forward_backward_can_be_stopped():
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+        return done < 4
+
+    run = forward_backward(
+        lambda: ScriptedTracker(lambda f: BOX, []), lambda i: i, 0, BOX, 10, progress=progress
+    )
+    assert not run.complete and run.flags == {} and run.backward == {}
+    assert seen[-1] == (4, 20) and list(run.forward) == [0, 1, 2, 3]
+
+
+def test_forward_backward_needs_a_forward_range():
+    with pytest.raises(ValueError, match="frame 5 to frame 5"):
+        forward_backward(lambda: None, lambda i: i, 5, BOX, 5)
