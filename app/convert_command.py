@@ -124,7 +124,8 @@ def convert(args: argparse.Namespace) -> str:
     if video is not None:
         if source_name == "project" and annotations.frame_count not in (0, video.frame_count):
             raise InputError(
-                f"the annotations cover {annotations.frame_count} frames but {video.path} has {video.frame_count}"
+                f"the annotations cover {annotations.frame_count} frames "
+                f"but {video.path} has {video.frame_count}"
             )
         width, height = video.size
         ref = VideoRef(str(video.path), ref.fingerprint, video.frame_count, width, height, video.fps)
@@ -156,7 +157,8 @@ def convert(args: argparse.Namespace) -> str:
     except OSError as exc:
         raise OSError(f"{target_path}: {exc}") from exc
     boxes = sum(len(t.boxes) for t in annotations)
-    return f"wrote {target_name} to {target_path} ({len(annotations)} tracks, {boxes} entries read from {source_name})"
+    summary = f"{len(annotations)} tracks, {boxes} entries read from {source_name}"
+    return f"wrote {target_name} to {target_path} ({summary})"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -57,8 +57,8 @@ def test_project_input_brings_its_video(tmp_path):
     assert len(list((tmp_path / "got").glob("*.jpg"))) == 10
     back = FORMATS["got10k"].load(tmp_path / "got", 120)
     assert sorted(back.track(1).boxes) == list(range(10, 30, 2))
-    assert main(["convert", "--from", f"project:{tmp_path / 'p.siamark.json'}", "--to", f"pysot:{tmp_path / 'ps'}",
-                 "--reviewed-only", "--labels", "person", "--last", "9"]) == 0  # fmt: skip
+    pysot = ["--to", f"pysot:{tmp_path / 'ps'}", "--reviewed-only", "--labels", "person", "--last", "9"]
+    assert main(["convert", "--from", f"project:{tmp_path / 'p.siamark.json'}", *pysot]) == 0
     assert (tmp_path / "ps" / "train.json").is_file()
 
 

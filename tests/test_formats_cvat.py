@@ -156,9 +156,8 @@ def test_cvat_made_tracks_import(tmp_path):
 )
 def test_malformed_xml_names_the_line(tmp_path, body, line, words):
     path = tmp_path / "a.xml"
-    path.write_text(
-        f'<?xml version="1.0"?>\n<annotations><meta><task><size>10</size></task></meta>\n{body}\n</annotations>\n'
-    )
+    head = '<?xml version="1.0"?>\n<annotations><meta><task><size>10</size></task></meta>\n'
+    path.write_text(f"{head}{body}\n</annotations>\n")
     with pytest.raises(FormatError) as error:
         FORMATS["cvat"].load(path, 0)
     assert error.value.line == line, str(error.value)

@@ -257,7 +257,8 @@ def read_boxes(path: Path) -> list[tuple[float, float, float, float] | None]:
         if not all(math.isfinite(v) for v in values) or values[2] <= 0 or values[3] <= 0:
             raise FormatError(
                 path,
-                f"not a box: {line.strip()!r} (w and h above 0; a NaN or all-zero line marks an absent target)",
+                f"not a box: {line.strip()!r} (w and h above 0; "
+                "a NaN or all-zero line marks an absent target)",
                 lineno,
             )
         boxes.append(tuple(values))
