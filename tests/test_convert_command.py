@@ -3,6 +3,8 @@ exporters and importers, clear errors with exit code 2."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.formats import FORMATS
@@ -94,3 +96,12 @@ def test_unknown_format_is_an_argument_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["convert", "--from", "kitti:x", "--to", "mot:y"])
     assert exit_.value.code == 2 and "unknown format 'kitti'" in capsys.readouterr().err
+
+
+@needs_shared
+def test_a_sequence_image_folder_names_the_video(tmp_path):
+    argv = ["convert", "--from", f"otb:{CROSSING}", "--images", str(CROSSING / "img"), "--last", "3"]
+    assert main([*argv, "--to", f"pysot:{tmp_path / 'ps'}"]) == 0
+    assert json.loads((tmp_path / "ps" / "train.json").read_text()).keys() == {"otb_crossing"}
+    assert main([*argv, "--to", f"cvat:{tmp_path / 'a.xml'}"]) == 0
+    assert "<name>otb_crossing</name>" in (tmp_path / "a.xml").read_text()

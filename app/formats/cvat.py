@@ -32,7 +32,7 @@ from xml.parsers import expat
 import numpy as np
 
 from app.annotations import PALETTE, Annotations, BoxSource, FrameBox, Track
-from app.formats.output import ProgressSteps, os_reason
+from app.formats.output import ProgressSteps, os_reason, video_name
 from app.formats.registry import ExportJob, Format, FormatError, register
 from app.formats.selection import Row, frame_count_of, select_job
 from trackers.io import atomic_write_text
@@ -78,7 +78,7 @@ def _meta(job: ExportJob, frame_count: int, tracks: list[Track]) -> ET.Element:
     now = datetime.now(UTC).isoformat()
     meta = ET.Element("meta")
     task = ET.SubElement(meta, "task")
-    name = Path(job.video.path).stem if job.video.path else "siamark"
+    name = video_name(job.video.path)
     for key, value in (
         ("id", "1"),
         ("name", name),

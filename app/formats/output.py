@@ -77,9 +77,20 @@ def write_text(path: Path, text: str) -> None:
 
 
 def safe_name(text: str) -> str:
-    """A file-name-safe form of a label or video name (letters, digits, ``._``; others become ``_``)."""
-    name = re.sub(r"[^\w.]+", "_", text.strip(), flags=re.ASCII).strip("._")
+    """A file-name-safe form of a label or video name (letters, digits, ``._-``; others become ``_``)."""
+    name = re.sub(r"[^\w.-]+", "_", text.strip(), flags=re.ASCII).strip("._-")
     return name or "object"
+
+
+def video_name(path: str) -> str:
+    """A name for the video: the file's stem, or the sequence folder's name for the image folder
+    of a layout (OTB's ``<seq>/img``, MOT's ``<seq>/img1``)."""
+    if not path:
+        return "video"
+    p = Path(path)
+    if p.name in ("img", "img1") and p.parent.name:
+        p = p.parent
+    return safe_name(p.stem if p.suffix and not p.is_dir() else p.name)
 
 
 def track_folder_name(track_id: int, label: str) -> str:

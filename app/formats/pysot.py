@@ -30,8 +30,8 @@ import numpy as np
 from app.formats.output import (
     ProgressSteps,
     read_frame,
-    safe_name,
     staged_folder,
+    video_name,
     write_image,
     write_manifest,
     write_text,
@@ -74,7 +74,7 @@ def export(job: ExportJob) -> None:
     if job.frames is None:
         raise ValueError("the pysot training set is made of crops of the video's frames: a video is needed")
     selection = select_job(job)
-    video = safe_name(Path(job.video.path).stem if job.video.path else "video")
+    video = video_name(job.video.path)
     rows_by_track = selection.by_track()
     tracks = [t for t in selection.tracks if t.id in rows_by_track]
     frames = selection.span()
