@@ -3,9 +3,16 @@
 This is the only place where frames cross into torch and results come back: crops go up as
 one batch, and all outputs of a frame come back in a single device-to-host copy (no other
 host synchronisation per frame).
+
+Several objects can share one network (``trackers.multi``): what ``template()`` leaves on the
+model is each object's *template state*; ``track_many`` runs the search crops of many objects
+through the network in one forward, each against its own template state.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,6 +20,11 @@ from torch import nn
 
 from trackers.devices import prepare_for_inference, resolve_device
 from trackers.models.fuse import fold_batchnorm
+
+#: attribute name -> tensor, or per-level list of tensors, as ``template()`` stored it.
+TemplateState = dict[str, Any]
+#: (crops of all objects as one NCHW batch, each object's template state, crops per object) -> outputs
+BatchedForward = Callable[[torch.Tensor, Sequence[TemplateState], Sequence[int]], Any]
 
 
 class NetworkRunner:
@@ -41,15 +53,124 @@ class NetworkRunner:
 
     @torch.inference_mode()
     def track(self, patches) -> dict[str, np.ndarray]:
-        out = self.model.track(self._batch(patches))
-        if isinstance(out, torch.Tensor):
-            out = {"response": out}
-        names = list(out)
-        # One transfer for every output of this frame.
-        flat = torch.cat([out[n].float().reshape(-1) for n in names]).cpu().numpy()
-        result, start = {}, 0
-        for n in names:
-            size = out[n].numel()
-            result[n] = flat[start : start + size].reshape(tuple(out[n].shape))
-            start += size
-        return result
+        return _to_host(self.model.track(self._batch(patches)))
+
+    # --- several objects on one network -----------------------------------------------------
+    def template_state(self) -> TemplateState:
+        """What the last ``template()`` stored on the model (features, kernels, masks).
+
+        Those are the model's plain tensor attributes (parameters and buffers live elsewhere),
+        so every architecture is covered without naming its attributes here.
+        """
+        state = {k: v for k, v in vars(self.model).items() if _is_template_value(v)}
+        if not state:
+            raise ValueError(f"{type(self.model).__name__} keeps no template tensors: call template() first")
+        return state
+
+    def load_template_state(self, state: TemplateState) -> None:
+        """Put an object's template state back on the model, so that ``track`` runs against it."""
+        for name, value in state.items():
+            setattr(self.model, name, value)
+
+    @staticmethod
+    def stack_template_states(states: Sequence[TemplateState], counts: Sequence[int]) -> TemplateState:
+        """One batched template state: object i's template repeated for its ``counts[i]`` crops."""
+
+        def stack(tensors: list[torch.Tensor]) -> torch.Tensor:
+            return torch.cat([t.expand(n, *t.shape[1:]) for t, n in zip(tensors, counts, strict=True)])
+
+        stacked: TemplateState = {}
+        for name, first in states[0].items():
+            values = [s[name] for s in states]
+            if isinstance(first, torch.Tensor):
+                stacked[name] = stack(values)
+            else:  # per-level lists of features
+                stacked[name] = [stack([v[level] for v in values]) for level in range(len(first))]
+        return stacked
+
+    @torch.inference_mode()
+    def track_many(
+        self,
+        patches: Sequence[np.ndarray],
+        states: Sequence[TemplateState],
+        forward: BatchedForward | None = None,
+    ) -> list[dict[str, np.ndarray]]:
+        """Several objects' search crops in one batch, one device-to-host copy.
+
+        ``patches[i]``: object i's crop (H, W, 3) or crops (n_i, H, W, 3), all of one size;
+        ``states[i]``: its ``template_state()``. Returns object i's outputs, as ``track`` returns
+        them for its crops alone. ``forward(batch, states, counts)`` replaces the default forward
+        (``paired_forward``) where a model has a more exact one.
+        """
+        crops = [p[None] if p.ndim == 3 else p for p in patches]
+        counts = [len(c) for c in crops]
+        out = _to_host((forward or self.paired_forward)(self._batch(np.concatenate(crops)), states, counts))
+        bounds = np.cumsum(counts)[:-1]
+        split = {name: np.split(value, bounds) for name, value in out.items()}
+        return [{name: split[name][i] for name in out} for i in range(len(crops))]
+
+    def paired_forward(self, batch: torch.Tensor, states: Sequence[TemplateState], counts: Sequence[int]):
+        """The models' batch layout "template i for search i": object i's template repeated for
+        its ``counts[i]`` crops, one ``model.track``."""
+        stacked = self.stack_template_states(states, counts)
+        saved = {name: getattr(self.model, name) for name in stacked}
+        self.load_template_state(stacked)
+        try:
+            return self.model.track(batch)
+        finally:
+            self.load_template_state(saved)
+
+
+def _is_template_value(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)
+
+
+def _to_host(out: torch.Tensor | dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """All outputs of a forward as numpy arrays, in one transfer."""
+    if isinstance(out, torch.Tensor):
+        out = {"response": out}
+    names = list(out)
+    flat = torch.cat([out[n].float().reshape(-1) for n in names]).cpu().numpy()
+    result, start = {}, 0
+    for n in names:
+        size = out[n].numel()
+        result[n] = flat[start : start + size].reshape(tuple(out[n].shape))
+        start += size
+    return result
+
+
+class SharedNetworkSearch:
+    """Mixin for trackers whose frame step is: search crop(s) -> network -> post-processing.
+
+    The split lets ``trackers.multi.MultiTracker`` crop for every object, run all crops through
+    the network as one batch, then hand each tracker its own outputs (``track_with_outputs``):
+    the tracker's ``track`` then runs unchanged (checks, rollback) minus the crop and forward.
+    """
+
+    net: NetworkRunner
+    _given_outputs: dict[str, np.ndarray] | None = None
+
+    def search_patch(self, frame: np.ndarray) -> np.ndarray:
+        """The search crop(s) the next ``track(frame)`` feeds the network: (H, W, 3) or (n, H, W, 3)."""
+        raise NotImplementedError
+
+    def forward_many(
+        self, patches: Sequence[np.ndarray], states: Sequence[TemplateState]
+    ) -> list[dict[str, np.ndarray]]:
+        """Several objects' ``search_patch`` crops through this tracker's network in one batch."""
+        return self.net.track_many(patches, states)
+
+    def track_with_outputs(self, frame: np.ndarray, outputs: dict[str, np.ndarray]):
+        """``track(frame)`` with this frame's network outputs already computed (for ``search_patch``)."""
+        self._given_outputs = outputs
+        try:
+            return self.track(frame)
+        finally:
+            self._given_outputs = None
+
+    def _network_outputs(self, frame: np.ndarray) -> dict[str, np.ndarray]:
+        if self._given_outputs is not None:
+            return self._given_outputs
+        return self.net.track(self.search_patch(frame))

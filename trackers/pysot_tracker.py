@@ -16,7 +16,7 @@ from torch import nn
 
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
 from trackers.config import TrackerConfig
-from trackers.network import NetworkRunner
+from trackers.network import NetworkRunner, SharedNetworkSearch
 from trackers.ops.crop import crop_pysot
 from trackers.ops.geometry import (
     blend_window,
@@ -62,7 +62,7 @@ def softmax_foreground(logits: np.ndarray) -> np.ndarray:
     return (e[1] / e.sum(axis=0)).astype(np.float32)
 
 
-class PysotStyleTracker(Tracker):
+class PysotStyleTracker(SharedNetworkSearch, Tracker):
     Config: ClassVar[type[PysotConfig]] = PysotConfig
     #: pysot's centre is x + (w-1)/2; DaSiamRPN's is x + w/2.
     CENTER_HALF_MINUS_ONE: ClassVar[bool] = True
@@ -106,14 +106,21 @@ class PysotStyleTracker(Tracker):
     def _state_box(self) -> Box:
         return center_to_box(self._state.center, self._state.size)
 
+    def _search_scales(self) -> tuple[float, float]:
+        """(scale_z, s_x): patch / image scale and search-region side for the current state."""
+        c = self.config
+        s_z = context_side(self._state.size[0], self._state.size[1], c.context_amount)
+        return c.exemplar_size / s_z, s_z * (self._instance_size / c.exemplar_size)
+
+    def search_patch(self, frame: np.ndarray) -> np.ndarray:
+        s_x = self._search_scales()[1]
+        return self.crop(frame, self._state.center, self._instance_size, round(s_x), self._avg)
+
     def _track(self, frame: np.ndarray) -> TrackResult:
         c = self.config
         st = self._state
-        s_z = context_side(st.size[0], st.size[1], c.context_amount)
-        scale_z = c.exemplar_size / s_z
-        s_x = s_z * (self._instance_size / c.exemplar_size)
-        x = self.crop(frame, st.center, self._instance_size, round(s_x), self._avg)
-        outputs = self.net.track(x)
+        scale_z, s_x = self._search_scales()
+        outputs = self._network_outputs(frame)  # crop + forward, or given by a batched forward
         score, pred, response = self._decode(outputs)
 
         penalty = scale_ratio_penalty(

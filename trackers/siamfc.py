@@ -18,11 +18,12 @@ from typing import Any, ClassVar
 
 import cv2
 import numpy as np
+import torch
 from torch import nn
 
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
 from trackers.config import TrackerConfig
-from trackers.network import NetworkRunner
+from trackers.network import NetworkRunner, SharedNetworkSearch
 from trackers.ops.crop import crop_siamfc
 from trackers.ops.windows import normalised_hanning
 from trackers.registry import register
@@ -67,7 +68,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     SiamFCConfig,
     ("siamfc_pytorch__alexnetv1", "siamark__siamfc_mobilev2"),
 )
-class SiamFCTracker(Tracker):
+class SiamFCTracker(SharedNetworkSearch, Tracker):
     def __init__(self, config: SiamFCConfig, model: nn.Module, device: str = "auto", half: bool = False):
         super().__init__()
         self.config = config
@@ -109,14 +110,30 @@ class SiamFCTracker(Tracker):
             float(target_sz[0]),
         )
 
+    def search_patch(self, frame: np.ndarray) -> np.ndarray:
+        """The search crops at every scale: (scale_num, 255, 255, 3), RGB."""
+        c, st = self.config, self._state
+        img = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        return np.stack(
+            [crop_siamfc(img, st.center, st.x_sz * f, c.instance_size, self._avg) for f in self.scale_factors]
+        )
+
+    def forward_many(self, patches, states) -> list[dict[str, np.ndarray]]:
+        return self.net.track_many(patches, states, forward=self._embed_together_correlate_apart)
+
+    def _embed_together_correlate_apart(self, batch: torch.Tensor, states, counts) -> torch.Tensor:
+        """One backbone pass over every object's scale crops, then each object's own correlation:
+        the very call a single tracker makes. (A grouped correlation over all objects differs in
+        float rounding, enough to move the argmax of the x16 upsampled response by a cell.)"""
+        model = self.net.model
+        features = model.embed(batch).split(list(counts))
+        return torch.cat([model.head(s["kernel"], f) for s, f in zip(states, features, strict=True)])
+
     def _track(self, frame: np.ndarray) -> TrackResult:
         c = self.config
         st = self._state
-        img = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        x = np.stack(
-            [crop_siamfc(img, st.center, st.x_sz * f, c.instance_size, self._avg) for f in self.scale_factors]
-        )
-        raw = self.net.track(x)["response"][:, 0]  # (scales, 17, 17)
+        # crops + forward, or given by a batched forward over several objects
+        raw = self._network_outputs(frame)["response"][:, 0]  # (scales, 17, 17)
         responses = np.stack(
             [cv2.resize(u, (self.upscale_sz, self.upscale_sz), interpolation=cv2.INTER_CUBIC) for u in raw]
         )
