@@ -971,25 +971,37 @@ class MainWindow(QMainWindow):
         return self._start_run(run, TrackJob(self.video.reader(), start, tuple(targets), spec, direction))
 
     def check_consistency(self) -> bool:
-        """Track the selected object backward over its tracked stretch around this frame and flag
-        the frames where the backward box disagrees with the stored one (IoU below threshold)."""
+        """Track the selected object backward from the current frame to its previous manual
+        keyframe and flag the frames where the backward box disagrees with the stored one (IoU
+        below threshold). Run it from a frame whose box is right — typically one just corrected:
+        the flags then show where the forward run went wrong. On a keyframe with no tracked
+        frames before it, the tracked stretch after it is checked instead, from its end."""
         if self.controller.running or self.video is None or self.selected_track is None:
             return False
         track = self.annotations.track(self.selected_track)
         here = self.current_frame
-        first = track.previous_manual(here + 1)
-        if first is None:
-            self.show_error(
-                "No keyframe", "The consistency check starts from a manual keyframe before this frame."
-            )
-            return False
-        last = first
-        while last + 1 < self.frame_count and (e := track.get(last + 1)) is not None and e.box is not None:
-            last += 1
-            if e.is_manual and last > here:
-                break
+        entry = track.get(here)
+        first = track.previous_manual(here)
+        if entry is not None and entry.box is not None and first is not None and here - first >= 2:
+            last = here
+        else:
+            first = track.previous_manual(here + 1)
+            if first is None:
+                self.show_error(
+                    "No keyframe", "The consistency check runs back to a manual keyframe before this frame."
+                )
+                return False
+            last = first
+            while (
+                last + 1 < self.frame_count and (e := track.get(last + 1)) is not None and e.box is not None
+            ):
+                last += 1
+                if e.is_manual:
+                    break
         if last - first < 2:
-            self.statusBar().showMessage("Nothing tracked after the keyframe to check.", 6000)
+            self.statusBar().showMessage(
+                "Nothing tracked between the keyframe and this frame to check.", 6000
+            )
             return False
         spec = self.tracker_panel.spec()
         if spec.weights is None and not has_shipped_weights(spec.name):

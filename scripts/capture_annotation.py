@@ -26,6 +26,11 @@ def main() -> int:
     ap.add_argument("--weights", help="checkpoint to import in the tracker panel (default: shipped)")
     ap.add_argument("--frames", type=int, default=120, help="track this many frames")
     ap.add_argument("--project", help="also save the project here")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="then correct track 1 ten frames before the end and check back from there",
+    )
     args = ap.parse_args()
 
     from PySide6.QtCore import QTimer
@@ -57,16 +62,29 @@ def main() -> int:
     end = min(args.frames, win.frame_count)
     win.track(1, all_tracks=True)
 
+    state: dict = {}
+
     def check():
-        if win.controller.running and win.current_frame < end - 1:
+        if win.controller.running and (state.get("checks") or win.current_frame < end - 1):
             QTimer.singleShot(100, check)
             return
         win.stop_tracking()
         if win.controller.running:
             QTimer.singleShot(100, check)
             return
+        if args.check and state.setdefault("checks", 0) == 0:
+            state["checks"] = 1
+            # As an annotator would: correct track 1 near the end to the ground truth, then
+            # check back from there: the flags show where the forward run went wrong.
+            win.select_track(1)
+            fix = end - 10
+            win.go_to(fix, now=True)
+            win.set_box(tuple(float(v) for v in read_groundtruth(files[0])[fix]))
+            win.check_consistency()
+            QTimer.singleShot(100, check)
+            return
         flagged = win.annotations.flagged_frames()
-        win.go_to(flagged[0] if flagged else end // 2, now=True)
+        win.go_to(flagged[len(flagged) // 2] if flagged else end // 2, now=True)
         if args.project:
             win.save_project_to(args.project)
         QTimer.singleShot(800, capture)

@@ -215,7 +215,7 @@ def test_consistency_check_flags_frames_where_backward_tracking_disagrees(window
     run(window, qtbot, lambda: window.track(1, spec=SPEC, end=16))
     # Backward, the fake tracker moves the other way (+1 per step backward as well): it agrees
     # near frame 15 and drifts away towards frame 0.
-    window.go_to(5, now=True)
+    window.go_to(15, now=True)  # back from here to the keyframe on 0
     run(window, qtbot, window.check_consistency)
     flags = window.annotations.track(1).flagged_frames()
     assert flags and all("forward/backward" in window.annotations.track(1).get(f).flag for f in flags)
