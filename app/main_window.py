@@ -1059,10 +1059,10 @@ class MainWindow(QMainWindow):
         if run is None or run.paused_frame is not None:
             return  # results the worker sent before it saw the pause are dropped: it stops there
         for track_id, result in results.items():
-            self.maps[track_id].set_result(index, result)  # every result is kept, whatever is shown
-            if run.kind == "check":
+            if run.kind == "check":  # compared at the end, never stored
                 run.collected[index] = tuple(float(v) for v in result.box)
                 continue
+            self.maps[track_id].set_result(index, result)  # every result is kept, whatever is shown
             flag = self._monitors[track_id].update(index, result.box, result.score)
             if not result.ok:
                 flag = result.message or "tracker lost the target (non-finite output)"
