@@ -257,14 +257,15 @@ class MainWindow(QMainWindow):
         self.pause_on_flag_action = self._action(
             "&Pause at flagged frames", self._set_pause_on_flag, None, True
         )
-        for action in (
+        # Started from the Track menu; all disabled while a run is in progress.
+        self.run_actions = (
             self.track_action,
             self.track_back_action,
             self.track_all_action,
             self.track_all_back_action,
             self.check_action,
-            self.stop_action,
-        ):
+        )
+        for action in (*self.run_actions, self.stop_action):
             track_menu.addAction(action)
         track_menu.addSeparator()
         track_menu.addAction(self.pause_on_flag_action)
@@ -1034,15 +1035,7 @@ class MainWindow(QMainWindow):
 
     def _set_running(self, running: bool) -> None:
         self.tracker_panel.set_running(running)
-        for action in (
-            self.track_action,
-            self.track_back_action,
-            self.track_all_action,
-            self.track_all_back_action,
-            self.check_action,
-            self.undo_action,
-            self.redo_action,
-        ):
+        for action in (*self.run_actions, self.undo_action, self.redo_action):
             action.setEnabled(not running)
         if not running:  # the undo stack knows whether there is something to undo / redo
             self.undo_action.setEnabled(self.undo_stack.canUndo())
