@@ -1,1 +1,3 @@
-"""Siamark desktop app: random-access video, demo clip, settings and (later) the Qt GUI."""
+"""Siamark desktop app: the Qt GUI over the Qt-free annotation model, formats and tracking engine."""
+
+APP_NAME = "Siamark"
