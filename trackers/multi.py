@@ -13,9 +13,11 @@ all objects' search crops, each correlated with its own template (the models' "t
 search i" batch layout) -> per-object post-processing. Objects whose crops differ in size
 (DaSiamRPN's adaptive search region) are batched by crop size.
 
-Batching pays on a GPU; on a CPU a loop over objects is as fast or faster (see
-``scripts/bench_multi.py``), so ``batched=None`` batches on CUDA only. Both paths give the same
-boxes up to float rounding; the loop path gives exactly what a single tracker per object gives.
+Batching pays on a GPU, and on a CPU for the single-crop trackers (NanoTrack: 2.5x the loop's
+frame rate with 8 objects; SiamFC, whose objects are already batches of 3 scales, runs slower
+batched): ``batched=None`` picks by those measurements (``scripts/bench_multi.py``). Both paths
+give the same boxes within float rounding (SiamFC's exactly); the loop path gives exactly what
+a single tracker per object gives.
 
 Trackers without a shared network (OpenCV's CSRT / KCF / Nano references) get one instance per
 object. Frames may come in any order: backward tracking is feeding them in reverse; nothing here
@@ -38,10 +40,6 @@ from trackers.network import NetworkRunner, SharedNetworkSearch, TemplateState
 from trackers.reference import REFERENCE_NAMES, create_reference
 from trackers.registry import create
 
-#: Devices where one batched forward beats a loop of per-object forwards (measured with
-#: scripts/bench_multi.py; on a CPU the per-object loop is at least as fast).
-BATCH_BY_DEFAULT = {"cuda": True, "cpu": False, "mps": False}
-
 
 @dataclass
 class _Object:
@@ -56,7 +54,7 @@ class MultiTracker:
     ``name``, ``weights``, ``device``, ``preset``, ``half`` and ``overrides`` are those of
     ``trackers.create``; ``name`` may also be a reference tracker (``csrt``, ``kcf``,
     ``opencv-nano`` with ``nano_onnx``). ``batched``: run all objects' crops as one batch (True),
-    one forward per object (False), or choose by device (None, see ``BATCH_BY_DEFAULT``).
+    one forward per object (False), or where it was measured to pay (None: ``_batching_pays``).
     """
 
     def __init__(
@@ -100,8 +98,16 @@ class MultiTracker:
         self._objects: dict[Hashable, _Object] = {}
         self.weights_source = prototype.weights_source
         self.device = getattr(prototype, "device", None)
-        device_type = self.device.type if self.device is not None else "cpu"
-        self.batched = BATCH_BY_DEFAULT.get(device_type, False) if batched is None else bool(batched)
+        self.batched = self._batching_pays() if batched is None else bool(batched)
+
+    def _batching_pays(self) -> bool:
+        """Measured with scripts/bench_multi.py: always on CUDA; on a CPU for single-crop trackers
+        (the pysot family), not for SiamFC; MPS is unmeasured, so it keeps the exact loop."""
+        if not self.shares_network:
+            return False
+        if self.device.type == "cuda":
+            return True
+        return self.device.type == "cpu" and self._prototype.cpu_batching_pays
 
     # --- objects -----------------------------------------------------------------------------
     @property
@@ -132,9 +138,14 @@ class MultiTracker:
         self._objects[object_id] = _Object(tracker, template)
 
     def remove(self, object_id: Hashable) -> None:
+        """Stop tracking ``object_id`` (KeyError naming the tracked ids when it is not one of them)."""
         if object_id not in self._objects:
             raise KeyError(f"no tracked object {object_id!r}; tracked: {list(self._objects)}")
         del self._objects[object_id]
+
+    def tracker(self, object_id: Hashable) -> Tracker:
+        """The single-object tracker that holds ``object_id``'s state (on the shared network)."""
+        return self._objects[object_id].tracker
 
     @property
     def object_ids(self) -> list[Hashable]:

@@ -12,7 +12,7 @@ through the network in one forward, each against its own template state.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -151,6 +151,9 @@ class SharedNetworkSearch:
 
     net: NetworkRunner
     _given_outputs: dict[str, np.ndarray] | None = None
+    #: Whether one batch over all objects beats a loop of forwards on a CPU (scripts/bench_multi.py:
+    #: NanoTrack 2.5x with 8 objects, SiamBAN-MobileNetV2 ~1.1x). On CUDA batching always pays.
+    cpu_batching_pays: ClassVar[bool] = True
 
     def search_patch(self, frame: np.ndarray) -> np.ndarray:
         """The search crop(s) the next ``track(frame)`` feeds the network: (H, W, 3) or (n, H, W, 3)."""

@@ -69,6 +69,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     ("siamfc_pytorch__alexnetv1", "siamark__siamfc_mobilev2"),
 )
 class SiamFCTracker(SharedNetworkSearch, Tracker):
+    # Each object is already a batch of 3 scale crops: 8 objects batched ran at 0.87x the loop.
+    cpu_batching_pays = False
+
     def __init__(self, config: SiamFCConfig, model: nn.Module, device: str = "auto", half: bool = False):
         super().__init__()
         self.config = config
