@@ -3,8 +3,8 @@
 Three objects of otb_crossing's first frame (the ground-truth walker, a pedestrian far left, a
 parked bicycle) are tracked. The loop path must give exactly what one tracker per object gives;
 the batched path (one forward over all objects' crops) the same boxes within 1e-4 px.
-Networks run with weights that make them deterministic across builds: the fidelity formula
-weights for official layouts, real weights where they exist, seeded random ones otherwise.
+Networks run with weights that are the same on every build: real ones where they exist
+(NanoTrack, the shipped SiamBAN-MobileNetV2), the fidelity formula weights otherwise.
 """
 
 from __future__ import annotations
