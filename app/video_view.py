@@ -34,7 +34,6 @@ class BoxOverlay:
 
 BOX_COLOUR = "#ffd400"  # the box the user draws
 TRACKED_COLOUR = "#00e5ff"  # the tracker's box
-LOST_COLOUR = "#ff5a5a"  # a frame whose network output was not finite
 OVERLAY_COLORMAP = "inferno"
 # Drags smaller than this (image pixels, either side) are treated as clicks, not boxes.
 MIN_BOX_SIDE = 2.0
@@ -113,11 +112,6 @@ class VideoView(pg.GraphicsLayoutWidget):
         self.overlay.hide()
         self.viewbox.addItem(self.overlay, ignoreBounds=True)
         self._overlay_enabled = False
-
-        self.tracked_item = QGraphicsRectItem()
-        self.tracked_item.setZValue(20)
-        self.tracked_item.hide()
-        self.viewbox.addItem(self.tracked_item, ignoreBounds=True)
 
         self._track_items: list[tuple[QGraphicsRectItem, pg.TextItem]] = []
 
@@ -204,10 +198,6 @@ class VideoView(pg.GraphicsLayoutWidget):
         self.viewbox.addItem(roi, ignoreBounds=True)
         self.roi = roi
 
-    def set_box_visible(self, visible: bool) -> None:
-        if self.roi is not None:
-            self.roi.setVisible(visible)
-
     def _on_rect_drawn(self, rect: QRectF) -> None:
         if self._frame_size is not None:  # keep the box on the frame
             w, h = self._frame_size
@@ -248,15 +238,6 @@ class VideoView(pg.GraphicsLayoutWidget):
         return [t.toPlainText() for r, t in self._track_items if r.isVisible()]
 
     # -- tracker output ------------------------------------------------------------------------
-
-    def set_tracked_box(self, box: Box | None, ok: bool = True) -> None:
-        if box is None:
-            self.tracked_item.hide()
-            return
-        style = Qt.PenStyle.SolidLine if ok else Qt.PenStyle.DashLine
-        self.tracked_item.setPen(_cosmetic_pen(TRACKED_COLOUR if ok else LOST_COLOUR, 2.0, style))
-        self.tracked_item.setRect(QRectF(*box))
-        self.tracked_item.show()
 
     def set_overlay_enabled(self, enabled: bool) -> None:
         self._overlay_enabled = enabled

@@ -78,11 +78,13 @@ class TrackingActions:
             self.go_to(start, now=True)
         ids = sorted(self.annotations.tracks) if all_tracks else [self.selected_track]
         targets = []
+        any_box = False  # some object has a box here (else: ask for one)
         for track_id in ids:
             track = self.annotations.tracks.get(track_id)
             entry = track.get(start) if track is not None else None
             if entry is None or entry.box is None:
                 continue
+            any_box = True
             span = self.annotations.tracking_span(track_id, start, direction)
             if end is not None:
                 span = range(
@@ -92,12 +94,7 @@ class TrackingActions:
                 targets.append(Target(track_id, entry.box, span.stop))
         if not targets:
             where = "after" if direction == 1 else "before"
-            if any(
-                (t := self.annotations.tracks.get(i)) is not None
-                and t.get(start) is not None
-                and t.get(start).box
-                for i in ids
-            ):
+            if any_box:
                 self.statusBar().showMessage(
                     f"Nothing to track {where} frame {start}: a keyframe or the end.", 6000
                 )
