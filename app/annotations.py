@@ -304,7 +304,7 @@ class Annotations:
             changes.append(BoxChange(track_id, frame, before, entry))
         return changes
 
-    def clear_span_edit(self, track_id: int, span: range, text: str = "") -> list[BoxChange]:
+    def clear_span_changes(self, track_id: int, span: range) -> list[BoxChange]:
         """Changes removing the non-manual boxes in ``span`` (stale once a run restarts there)."""
         track = self.track(track_id)
         return [

@@ -223,7 +223,7 @@ def _fill_gap(annotator: _Annotator, a: int, b: int) -> None:
         )
         model.apply(Edit(f"Hold box of frame {a}", (), changes))
     else:  # after an absent keyframe the object stays out until the next keyframe
-        changes = tuple(model.clear_span_edit(track_id, range(a + 1, b)))
+        changes = tuple(model.clear_span_changes(track_id, range(a + 1, b)))
         model.apply(Edit(f"Clear after absent frame {a}", (), changes))
 
 

@@ -6,7 +6,6 @@ when it repaints, so display throttling can never lose a result.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,16 +16,11 @@ from trackers.base import Box, MapGeometry, TrackResult
 @dataclass(frozen=True)
 class FrameResult:
     box: Box
-    #: NaN on the frame the user annotated (the tracker was initialised there, not run).
     score: float
     response: np.ndarray | None
     geometry: MapGeometry | None
     ok: bool = True
     message: str = ""
-
-    @property
-    def is_annotation(self) -> bool:
-        return self.response is None
 
 
 class ResultsTable:
@@ -52,10 +46,6 @@ class ResultsTable:
     def frames(self) -> list[int]:
         return sorted(self._rows)
 
-    def set_annotation(self, frame: int, box: Box) -> None:
-        """The box the user drew (the tracker's initial box) on ``frame``."""
-        self._put(frame, FrameResult(tuple(float(v) for v in box), math.nan, None, None))
-
     def set_result(self, frame: int, result: TrackResult) -> None:
         row = FrameResult(
             box=tuple(float(v) for v in result.box),
@@ -78,15 +68,3 @@ class ResultsTable:
         self._rows[frame] = row
         self.scores[frame] = row.score
 
-    def clear_after(self, frame: int) -> None:
-        """Forget results past ``frame``: they are stale once tracking restarts from it."""
-        for index in [f for f in self._rows if f > frame]:
-            del self._rows[index]
-        self.scores[frame + 1 :] = np.nan
-
-    def clear(self) -> None:
-        self._rows.clear()
-        self.scores[:] = np.nan
-
-    def boxes(self) -> dict[int, Box]:
-        return {f: r.box for f, r in sorted(self._rows.items())}

@@ -99,7 +99,7 @@ def test_clear_span_keeps_manual_boxes():
             tuple(model.tracked_changes(1, [(f, tracked_box((0, 0, 9, 9), 0.5)) for f in range(10)])),
         )
     )
-    cleared = model.clear_span_edit(1, range(10))
+    cleared = model.clear_span_changes(1, range(10))
     assert sorted(c.frame for c in cleared) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
 
 

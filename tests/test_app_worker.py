@@ -240,16 +240,13 @@ def test_backward_run_visits_frames_in_reverse_and_ends_when_all_targets_stop(qt
     assert got["progress"][-1][:2] == (5, 5)
 
 
-def test_results_table_grows_and_clears():
+def test_results_table_grows():
     table = ResultsTable(3)
-    table.set_annotation(0, (1, 2, 3, 4))
     result = trackers.TrackResult(
         (2, 2, 3, 4), 0.8, np.ones((2, 2), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 5, 5)
     )
     table.set_result(1, result)
     table.set_result(5, result)  # past the container's stated length: kept, not dropped
-    assert table.frame_count == 6 and table.frames() == [0, 1, 5]
+    assert table.frame_count == 6 and table.frames() == [1, 5]
     assert np.isnan(table.scores[0]) and table.scores[1] == pytest.approx(0.8)
-    assert table.get(0).is_annotation and not table.get(1).is_annotation
-    table.clear_after(0)
-    assert table.frames() == [0] and np.isnan(table.scores[1:]).all()
+    assert table.get(5).box == (2.0, 2.0, 3.0, 4.0) and table.get(0) is None

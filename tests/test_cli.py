@@ -18,7 +18,7 @@ import trackers
 from trackers import registry
 from trackers.base import MapGeometry, Tracker, TrackResult
 from trackers.bench import run_sequence
-from trackers.cli import main
+from trackers.cli import bench_names, main
 from trackers.metrics import iou
 from trackers.reference import create_reference, to_cv_rect
 
@@ -403,6 +403,24 @@ def test_bench_random_weights_is_loudly_speed_only(sequence, tmp_path, capsys):
     doc = json.loads(out.read_text())
     assert [r["method"] for r in doc["rows"]] == [f"{name}[random]", "csrt"]
     assert "MEANINGLESS" in doc["meta"]["note"]
+
+
+def test_bench_compares_several_trackers_in_one_run(sequence, tmp_path, capsys):
+    out = tmp_path / "b.json"
+    args = ["bench", "--tracker", "kcf", "csrt", "kcf", "--sequences", str(sequence), "--max-frames", "3"]
+    assert main([*args, "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert [r["method"] for r in doc["rows"]] == ["kcf", "csrt"]  # named once each; csrt not added twice
+    assert [t["method"] for t in doc["meta"]["trackers"]] == ["kcf", "csrt"]
+    assert main([*args, "--weights", "w.pth"]) == 2
+    assert "apply to one tracker" in capsys.readouterr().err
+
+
+def test_bench_shipped_means_every_tracker_with_shipped_weights():
+    shipped = [n for n in registry.names() if registry.get(n).default_weights()]
+    assert "siamfc" in shipped  # resources/weights/siamfc.pth
+    assert bench_names(["shipped"]) == shipped
+    assert bench_names(["csrt", "shipped", "siamfc"]) == ["csrt", *shipped]
 
 
 def test_bench_needs_groundtruth(tmp_path, capsys):

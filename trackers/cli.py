@@ -121,26 +121,45 @@ def cmd_track(args) -> int:
 # --------------------------------------------------------------------------------------- bench
 
 
+SHIPPED = "shipped"
+
+
+def bench_names(requested: list[str]) -> list[str]:
+    """``--tracker`` names in order, ``shipped`` standing for every tracker with shipped weights."""
+    names = []
+    for name in requested:
+        expanded = (
+            [n for n in registry.names() if registry.get(n).default_weights()] if name == SHIPPED else [name]
+        )
+        names += [n for n in expanded if n not in names]
+    if not names:
+        raise UsageError("no tracker has shipped weights; name one with --tracker NAME --weights FILE")
+    return names
+
+
+def bench_method(args, name: str) -> tuple[str, object]:
+    if name in REFERENCE_NAMES and name not in registry.names():
+        # A reference tracker may be the subject too (e.g. --tracker kcf); it needs no weights.
+        return name, create_reference(name, args.nano_onnx)
+    tracker = registry.create(
+        name, weights=args.weights, device=args.device, preset=args.preset, half=args.half
+    )
+    random = args.weights == registry.RANDOM
+    return name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else ""), tracker
+
+
 def cmd_bench(args) -> int:
     random = args.weights == registry.RANDOM
     if args.max_frames is not None and args.max_frames < 2:
         raise UsageError("--max-frames must be at least 2 (one init frame and one tracked frame)")
-    methods = []
-    if args.tracker in REFERENCE_NAMES and args.tracker not in registry.names():
-        # A reference tracker may be the subject too (e.g. --tracker kcf); it needs no weights.
-        main_method = args.tracker
-        methods.append((main_method, create_reference(args.tracker, args.nano_onnx)))
-    else:
-        tracker = registry.create(
-            args.tracker, weights=args.weights, device=args.device, preset=args.preset, half=args.half
-        )
-        main_method = (
-            args.tracker + (f":{args.preset}" if args.preset else "") + ("[random]" if random else "")
-        )
-        methods.append((main_method, tracker))
-    if main_method != "csrt":
+    names = bench_names(args.tracker)
+    if len(names) > 1 and (args.weights or args.preset):
+        raise UsageError("--weights and --preset apply to one tracker; bench several with their defaults")
+    methods = [bench_method(args, name) for name in names]
+    subjects = [method for method, _ in methods]
+    if "csrt" not in subjects:
         methods.append(("csrt", create_reference("csrt")))
-    if args.nano_onnx and main_method != "opencv-nano":
+    if args.nano_onnx and "opencv-nano" not in subjects:
         methods.append(("opencv-nano", create_reference("opencv-nano", args.nano_onnx)))
     if random:
         print(RANDOM_NOTE, file=sys.stderr)
@@ -153,17 +172,24 @@ def cmd_bench(args) -> int:
     if len(args.sequences) > 1:
         print()
         print(format_table(summary))
-    ratio = fps_ratio(summary, main_method)
-    if ratio is not None:
-        print(f"\nfps ratio {main_method} / opencv-nano: {ratio:.2f}")
+    ratios = {method: fps_ratio(summary, method) for method in subjects}
+    lines = [f"fps ratio {m} / opencv-nano: {r:.2f}" for m, r in ratios.items() if r is not None]
+    if lines:
+        print("\n" + "\n".join(lines))
     if args.json:
         meta = {
-            "tracker": args.tracker,
-            "weights": getattr(methods[0][1], "weights_source", None),
-            "device": str(getattr(methods[0][1], "device", "cpu")),
+            "trackers": [
+                {
+                    "method": method,
+                    "weights": getattr(tracker, "weights_source", None),
+                    "device": str(getattr(tracker, "device", "cpu")),
+                    "fps_ratio_vs_opencv_nano": ratios[method],
+                }
+                for method, tracker in methods
+                if method in subjects
+            ],
             "preset": args.preset,
             "max_frames": args.max_frames,
-            "fps_ratio_vs_opencv_nano": ratio,
             "note": RANDOM_NOTE if random else "",
         }
         write_json(args.json, rows, summary=summary, meta=meta)
@@ -179,8 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="registered trackers, presets, architectures and default weights")
 
-    def common(p):
-        p.add_argument("--tracker", required=True, help="tracker name (see `list`)")
+    def common(p, many=False):
+        if many:
+            p.add_argument(
+                "--tracker",
+                required=True,
+                nargs="+",
+                metavar="NAME",
+                help=f"tracker names (see `list`), compared in one run; {SHIPPED!r}: all with shipped weights",
+            )
+        else:
+            p.add_argument("--tracker", required=True, help="tracker name (see `list`)")
         p.add_argument("--weights", help="checkpoint file (default: the shipped one)")
         p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
         p.add_argument("--preset", help="hyper-parameter preset (see `list`)")
@@ -200,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output text file: one x,y,w,h line per frame")
 
     p = sub.add_parser("bench", help="success AUC / precision / fps on OTB-layout sequences")
-    common(p)
+    common(p, many=True)
     p.add_argument("--sequences", nargs="+", required=True, metavar="DIR")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument(
