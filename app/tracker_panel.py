@@ -31,9 +31,9 @@ def has_shipped_weights(name: str) -> bool:
 
 
 def default_tracker() -> str:
-    """The first tracker that ships weights; NanoTrack (small, real weights exist) otherwise."""
+    """The best tracker that ships weights; NanoTrack (small, real weights exist) otherwise."""
+    shipped = trackers.shipped()
     names = trackers.names()
-    shipped = [n for n in names if has_shipped_weights(n)]
     return shipped[0] if shipped else ("nanotrack" if "nanotrack" in names else names[0])
 
 

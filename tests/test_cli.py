@@ -417,8 +417,9 @@ def test_bench_compares_several_trackers_in_one_run(sequence, tmp_path, capsys):
 
 
 def test_bench_shipped_means_every_tracker_with_shipped_weights():
-    shipped = [n for n in registry.names() if registry.get(n).default_weights()]
-    assert "siamfc" in shipped  # resources/weights/siamfc.pth
+    shipped = registry.shipped()
+    assert shipped[0] == "siamfc"  # resources/weights/siamfc.pth: the best shipped model
+    assert sorted(shipped) == sorted(n for n in registry.names() if registry.get(n).default_weights())
     assert bench_names(["shipped"]) == shipped
     assert bench_names(["csrt", "shipped", "siamfc"]) == ["csrt", *shipped]
 

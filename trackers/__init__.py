@@ -10,7 +10,16 @@ Frames are BGR uint8 (OpenCV's order), boxes (x, y, w, h) 0-based floats: see ``
 
 from trackers import dasiamrpn, nanotrack, siamban, siamcross, siamfc, siamrpn  # noqa: F401  (register the trackers)
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
-from trackers.registry import RANDOM, NoWeightsError, TrackerInfo, create, get, identify_checkpoint, names
+from trackers.registry import (
+    RANDOM,
+    NoWeightsError,
+    TrackerInfo,
+    create,
+    get,
+    identify_checkpoint,
+    names,
+    shipped,
+)
 
 __all__ = [
     "RANDOM",
@@ -24,4 +33,5 @@ __all__ = [
     "get",
     "identify_checkpoint",
     "names",
+    "shipped",
 ]

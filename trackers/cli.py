@@ -128,9 +128,7 @@ def bench_names(requested: list[str]) -> list[str]:
     """``--tracker`` names in order, ``shipped`` standing for every tracker with shipped weights."""
     names = []
     for name in requested:
-        expanded = (
-            [n for n in registry.names() if registry.get(n).default_weights()] if name == SHIPPED else [name]
-        )
+        expanded = registry.shipped() if name == SHIPPED else [name]
         names += [n for n in expanded if n not in names]
     if not names:
         raise UsageError("no tracker has shipped weights; name one with --tracker NAME --weights FILE")

@@ -59,6 +59,17 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
+#: Best first, by the mean success AUC in resources/weights/README.md (one bench run); the app
+#: opens with the first of these that has shipped weights.
+BEST_FIRST = ("siamfc", "siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2")
+
+
+def shipped() -> list[str]:
+    """Trackers with shipped weights, best first."""
+    ranked = [n for n in BEST_FIRST if n in _REGISTRY] + [n for n in _REGISTRY if n not in BEST_FIRST]
+    return [n for n in ranked if _REGISTRY[n].default_weights()]
+
+
 def get(name: str) -> TrackerInfo:
     try:
         return _REGISTRY[name]
