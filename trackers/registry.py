@@ -61,7 +61,7 @@ def names() -> list[str]:
 
 #: Best first, by the mean success AUC in resources/weights/README.md (one bench run); the app
 #: opens with the first of these that has shipped weights.
-BEST_FIRST = ("siamfc", "siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2")
+BEST_FIRST = ("siamfc", "siamban-mobilev2", "siamrpnpp-mobilev2", "siamcross-mobilev2")
 
 
 def shipped() -> list[str]:
