@@ -11,34 +11,35 @@ from trackers.architectures import build
 from trackers.training.families import BANFamily, SiamCrossFamily, family_for
 
 
-def test_ban_regression_starts_at_typical_distance():
-    info = trackers.get("siamban-mobilev2")
+def initialised(name: str, family_cls: type):
+    """(a freshly built network of tracker ``name`` after its family's head init, the init's note)."""
+    info = trackers.get(name)
     config = info.config_cls.create()
     family = family_for(info, config, 255, None)
-    assert isinstance(family, BANFamily)
+    assert isinstance(family, family_cls)
     torch.manual_seed(0)
     model = build(config.architecture).eval()
-    note = family.init_head(model)
-    assert note and "3 heads" in note
+    return model, family.init_head(model)
+
+
+def median_distance(model, *template_args) -> float:
     with torch.no_grad():
-        model.template(torch.rand(1, 3, 127, 127) * 255)
-        loc = model.track(torch.rand(1, 3, 255, 255) * 255)["loc"]
-    median = float(loc.median())
+        model.template(torch.rand(1, 3, 127, 127) * 255, *template_args)
+        return float(model.track(torch.rand(1, 3, 255, 255) * 255)["loc"].median())
+
+
+def test_ban_regression_starts_at_typical_distance():
+    model, note = initialised("siamban-mobilev2", BANFamily)
+    assert note and "3 heads" in note
+    median = median_distance(model)
     # exp(log 32 + small noise from the random conv weights): the right order of magnitude.
     assert 8 < median < 128, median
     assert math.isclose(float(model.head.box2.loc.head[3].bias[0]), math.log(32), rel_tol=1e-6)
 
 
 def test_siamcross_regression_starts_at_typical_distance_with_full_gain():
-    info = trackers.get("siamcross-mobilev2")
-    config = info.config_cls.create()
-    family = family_for(info, config, 255, None)
-    assert isinstance(family, SiamCrossFamily)
-    torch.manual_seed(0)
-    model = build(config.architecture).eval()
-    assert "log(32)" in family.init_head(model)
-    with torch.no_grad():
-        model.template(torch.rand(1, 3, 127, 127) * 255, model.template_mask(torch.tensor([[60.0, 40.0]])))
-        loc = model.track(torch.rand(1, 3, 255, 255) * 255)["loc"]
-    assert 8 < float(loc.median()) < 128
+    model, note = initialised("siamcross-mobilev2", SiamCrossFamily)
+    assert "log(32)" in note
+    median = median_distance(model, model.template_mask(torch.tensor([[60.0, 40.0]])))
+    assert 8 < median < 128, median
     assert float(model.oain.loc_adjust) == 1.0
