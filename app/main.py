@@ -70,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_gui(video: str | None = None, demo: bool = False) -> int:
+    from app.qt_platform import QtPlatformError, check_gui_platform
+
+    try:  # before Qt starts: a missing system library makes Qt abort with a misleading message
+        check_gui_platform()
+    except QtPlatformError as exc:
+        print(f"siamark: {exc}", file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication
 
     from app.theme import apply_dark_theme, configure_pyqtgraph

@@ -31,10 +31,9 @@ def has_shipped_weights(name: str) -> bool:
 
 
 def default_tracker() -> str:
-    """The best tracker that ships weights; NanoTrack (small, real weights exist) otherwise."""
-    shipped = trackers.shipped()
+    """The recommended tracker (the best shipped one); NanoTrack (real weights exist) otherwise."""
     names = trackers.names()
-    return shipped[0] if shipped else ("nanotrack" if "nanotrack" in names else names[0])
+    return trackers.recommended() or ("nanotrack" if "nanotrack" in names else names[0])
 
 
 class TrackerPanel(QWidget):

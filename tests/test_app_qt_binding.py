@@ -7,10 +7,6 @@ Python error: none_dealloc" after about a minute of playback. Fix: install PySid
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("PySide6")
-
 from app.qt_binding import ADVICE, leaks_none_references
 
 

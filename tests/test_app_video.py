@@ -128,8 +128,9 @@ def test_unidentified_seek_lands_fall_back_to_exact_decoding(tmp_path):
 
 
 def test_variable_frame_rate_detected_on_synthetic_file(tmp_path):
-    av = pytest.importorskip("av")
     from fractions import Fraction
+
+    import av
 
     path = tmp_path / "vfr.mp4"
     with av.open(str(path), "w") as out:

@@ -8,8 +8,6 @@ import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-
 import trackers
 from app.results import ResultsTable
 from app.tracking_controller import TrackingController

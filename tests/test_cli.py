@@ -43,15 +43,19 @@ def moving_frames(n=10, step=3):
     return frames, np.array(gt, float)
 
 
-@pytest.fixture
-def sequence(tmp_path):
+def make_sequence(root):
     """OTB-layout folder: img/0001.jpg ... + groundtruth_rect.txt."""
     frames, gt = moving_frames()
-    (tmp_path / "seq" / "img").mkdir(parents=True)
+    (root / "seq" / "img").mkdir(parents=True)
     for i, f in enumerate(frames):
-        cv2.imwrite(str(tmp_path / "seq" / "img" / f"{i + 1:04d}.jpg"), f, [cv2.IMWRITE_JPEG_QUALITY, 95])
-    (tmp_path / "seq" / "groundtruth_rect.txt").write_text("".join(",".join(map(str, b)) + "\n" for b in gt))
-    return tmp_path / "seq"
+        cv2.imwrite(str(root / "seq" / "img" / f"{i + 1:04d}.jpg"), f, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    (root / "seq" / "groundtruth_rect.txt").write_text("".join(",".join(map(str, b)) + "\n" for b in gt))
+    return root / "seq"
+
+
+@pytest.fixture
+def sequence(tmp_path):
+    return make_sequence(tmp_path)
 
 
 class ShiftTracker(Tracker):
@@ -102,15 +106,93 @@ def assert_clean_error(proc, match):
 # ------------------------------------------------------------------------------------ list
 
 
-def test_list_shows_every_registered_tracker():
-    proc = run_cli("list")
+def run_list(*args, columns=100):
+    import os
+
+    env = dict(os.environ, COLUMNS=str(columns))
+    return subprocess.run(
+        [sys.executable, "-m", "trackers", "list", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env=env, check=False,
+    )
+
+
+@pytest.mark.parametrize("columns, limit", [(300, 100), (100, 100), (80, 80)])
+def test_list_fits_the_terminal_and_never_exceeds_100_columns(columns, limit):
+    proc = run_list(columns=columns)
     assert proc.returncode == 0, proc.stderr
+    too_wide = [line for line in proc.stdout.splitlines() if len(line) > limit]
+    assert not too_wide, too_wide
+
+
+def test_list_shows_every_tracker_marks_the_recommended_one_and_its_measured_quality():
+    from trackers.measured import load_run, measured
+
+    proc = run_list()
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    rows = {ln.split()[1] if ln.startswith("*") else ln.split()[0]: ln for ln in lines if ln.strip()}
     for name in trackers.names():
-        info = trackers.get(name)
-        line = next(ln for ln in proc.stdout.splitlines() if ln.startswith(name + " "))
-        assert info.architectures[0] in line and info.presets[0] in line
-        assert ("none — pass --weights" in line) == (info.default_weights() is None)
+        assert name in rows, name
+    best = registry.recommended()
+    assert best == registry.shipped()[0]
+    assert [ln for ln in lines if ln.startswith("* ")] == [rows[best]]
+    run = load_run()
+    assert run is not None, "resources/weights/benchmark.json: the recorded run of the shipped weights"
+    for name in registry.shipped():
+        figures = measured(name, registry.get(name).default_weights(), run)
+        assert figures is not None, f"{name}: its shipped weights were not measured by the recorded run"
+        assert f" {figures.auc:.3f} " in rows[name]
+    for reference in ("OpenCV CSRT", "NanoTrack v2 (OpenCV)"):  # same-run references named
+        assert reference in " ".join(lines)
     assert "csrt" in proc.stdout and "opencv-nano" in proc.stdout
+
+
+def test_list_one_tracker_shows_presets_layouts_and_weights():
+    proc = run_list("siamrpnpp-r50")
+    assert proc.returncode == 0, proc.stderr
+    info = trackers.get("siamrpnpp-r50")
+    flat = " ".join(proc.stdout.split())
+    assert all(a in flat for a in info.architectures) and all(p in flat for p in info.presets)
+    assert "none: pass --weights" in flat
+    assert_clean_error(run_list("no-such-tracker"), "unknown tracker")
+
+
+def test_measured_figures_belong_to_the_exact_weights_file(tmp_path):
+    from trackers.measured import load_run, measured
+
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"weights one")
+    doc_path = tmp_path / "bench.json"
+    assert main(["bench", "--tracker", "kcf", "--sequences", str(make_sequence(tmp_path)), "--max-frames",
+                 "3", "--json", str(doc_path)]) == 0
+    doc = json.loads(doc_path.read_text())
+    assert doc["meta"]["command"].startswith("python -m trackers bench --tracker kcf")
+    from trackers.measured import sha256_of
+
+    doc["meta"]["trackers"][0]["weights_sha256"] = sha256_of(weights)
+    doc_path.write_text(json.dumps(doc))
+    run = load_run(doc_path)
+    assert measured("kcf", weights, run).auc == pytest.approx(doc["summary"][0]["auc"])
+    weights.write_bytes(b"weights two")  # replaced without a new run: no figure
+    assert measured("kcf", weights, run) is None
+    assert load_run(tmp_path / "missing.json") is None
+    (tmp_path / "bad.json").write_text("{")
+    assert load_run(tmp_path / "bad.json") is None
+
+
+def test_shipped_ranks_by_the_measured_auc(monkeypatch):
+    from trackers import measured as measured_mod
+
+    names = [n for n in registry.names() if registry.get(n).default_weights()]
+    if len(names) < 2:
+        pytest.skip("needs two trackers with shipped weights")
+    fake = {name: i / 10 for i, name in enumerate(names)}  # the last registered measured best
+    monkeypatch.setattr(
+        measured_mod, "measured",
+        lambda name, weights, run: measured_mod.Measured(name, fake[name], 0.0, 0.0) if name in fake else None,
+    )
+    assert registry.shipped() == names[::-1]
+    assert registry.recommended() == names[-1]
 
 
 # ----------------------------------------------------------------------- track: error paths
@@ -257,6 +339,27 @@ def test_track_writes_one_line_per_frame(sequence, tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert "frame 10/10" in err and "fps" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["boxes.txt", "seq"]  # no temp file left
+
+
+@pytest.mark.parametrize("source", ["sequence", "video"])
+def test_track_max_frames_tracks_only_the_first_n(sequence, tmp_path, monkeypatch, capsys, source):
+    monkeypatch.setattr(registry, "create", lambda *a, **k: ShiftTracker())
+    if source == "video":
+        frames, _ = moving_frames(10)
+        writer = cv2.VideoWriter(str(tmp_path / "v.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (W, H))
+        for f in frames:
+            writer.write(f)
+        writer.release()
+        flag, path = "--video", tmp_path / "v.avi"
+    else:
+        flag, path = "--sequence", sequence
+    out = tmp_path / "o.txt"
+    assert main(track_args(flag, path, out, "20,40,30,30", "x", "--max-frames", "4")) == 0
+    assert out.read_text().splitlines() == [f"{20 + i},40,30,30" for i in range(4)]
+    err = capsys.readouterr().err
+    assert "frame 4/4" in err and "warning" not in err  # stopping early is not a decode failure
+    assert main(track_args(flag, path, out, "20,40,30,30", "x", "--max-frames", "1")) == 2
+    assert "at least 2" in capsys.readouterr().err
 
 
 def test_track_video(tmp_path, monkeypatch):
@@ -418,7 +521,6 @@ def test_bench_compares_several_trackers_in_one_run(sequence, tmp_path, capsys):
 
 def test_bench_shipped_means_every_tracker_with_shipped_weights():
     shipped = registry.shipped()
-    assert shipped[0] == "siamfc"  # resources/weights/siamfc.pth: the best shipped model
     assert sorted(shipped) == sorted(n for n in registry.names() if registry.get(n).default_weights())
     assert bench_names(["shipped"]) == shipped
     assert bench_names(["csrt", "shipped", "siamfc"]) == ["csrt", *shipped]

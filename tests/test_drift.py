@@ -290,7 +290,7 @@ LOST_IOU = 0.1  # below this the box is on something else
 @pytest.fixture(scope="module")
 def one_thread():
     """One torch thread: the machine running the suite is small and busy; more threads thrash."""
-    torch = pytest.importorskip("torch")
+    import torch
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

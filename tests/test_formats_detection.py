@@ -12,8 +12,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cv2
+import globox  # reads the YOLO / VOC / COCO exports
 import numpy as np
+import pycocotools.coco as pycocotools_coco  # reads the COCO export
 import pytest
+import yaml  # reads data.yaml as Ultralytics does
 
 from app.annotations import Annotations, BoxSource, FrameBox
 from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
@@ -23,15 +26,6 @@ from app.formats.registry import ExportCancelled
 from app.project import VideoRef
 from tests.shared_data import SEQUENCES, needs_shared
 from trackers.io import open_source, read_groundtruth
-
-globox = pytest.importorskip(
-    "globox", reason="globox (pip install globox) reads the YOLO / VOC / COCO exports"
-)
-pycocotools_coco = pytest.importorskip("pycocotools.coco", reason="pycocotools reads the COCO export")
-try:
-    import yaml  # PyYAML is not a dependency; where it is installed it reads data.yaml
-except ImportError:
-    yaml = None
 
 JOGGING = SEQUENCES / "otb_jogging"  # two joggers: groundtruth_rect.txt and groundtruth_rect_2.txt
 FRAMES = 20
@@ -107,12 +101,7 @@ def run_export(name, annotations, frames, target, reader=None, progress=None, **
 
 
 def yolo_names(data_yaml: Path) -> dict[int, str]:
-    text = data_yaml.read_text()
-    if yaml is not None:
-        return yaml.safe_load(text)["names"]
-    # Without PyYAML: the names block, whose values are JSON strings (a subset of YAML).
-    block = text.split("names:\n", 1)[1].splitlines()
-    return {int(k): json.loads(v) for k, v in (line.strip().split(": ", 1) for line in block)}
+    return yaml.safe_load(data_yaml.read_text())["names"]
 
 
 def manifest(root: Path) -> dict[str, int]:

@@ -18,6 +18,7 @@ from trackers.registry import (
     get,
     identify_checkpoint,
     names,
+    recommended,
     shipped,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "get",
     "identify_checkpoint",
     "names",
+    "recommended",
     "shipped",
 ]

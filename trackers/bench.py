@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -24,8 +25,9 @@ def run_sequence(
     frames: Iterable[np.ndarray],
     init_box: Box,
     progress: Progress | None = None,
+    max_frames: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Init on the first frame, track the rest.
+    """Init on the first frame, track the rest (up to ``max_frames`` frames in all).
 
     Returns ``boxes`` (N, 4) with row 0 = the init box, ``scores`` (N,) with score 1 for the
     init frame, and the seconds spent inside ``tracker.track`` only: init and reading or
@@ -33,6 +35,9 @@ def run_sequence(
     """
     total = len(frames) if hasattr(frames, "__len__") else None
     it = iter(frames)
+    if max_frames is not None:
+        total = max_frames if total is None else min(total, max_frames)
+        it = itertools.islice(it, max_frames)
     try:
         first = next(it)
     except StopIteration:

@@ -7,7 +7,13 @@ User errors (bad box, unreadable video, wrong checkpoint, missing weights, ...) 
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
+import shlex
+import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -17,6 +23,7 @@ from trackers import registry
 from trackers.bench import format_table, fps_ratio, run_bench, run_sequence, summarize, write_json
 from trackers.devices import DEVICE_CHOICES
 from trackers.io import open_source, parse_box, write_boxes
+from trackers.measured import load_run, measured, sha256_of
 from trackers.reference import REFERENCE_NAMES, create_reference
 
 EXIT_USAGE = 2
@@ -38,27 +45,90 @@ def _err(message: str) -> None:
 # ---------------------------------------------------------------------------------------- list
 
 
-def cmd_list(_args) -> int:
-    header = ("name", "presets", "architectures", "default weights", "description")
-    rows = []
-    for name in registry.names():
-        info = registry.get(name)
-        weights = info.default_weights()
-        rows.append(
-            (
-                name,
-                ",".join(info.presets),
-                ",".join(info.architectures),
-                str(weights) if weights else "none — pass --weights",
-                info.description,
-            )
-        )
+MAX_WIDTH = 100  # list fits a 100-column terminal (narrower when the terminal is)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> list[str]:
+    """Columns padded to their widest cell; the last one wrapped to what is left of ``width``."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    indent = sum(widths) + 2 * len(widths)
+    room = max(20, width - indent)
+    lines = []
     for row in [header, *rows]:
-        print("  ".join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]))
-    if not rows:
+        head = "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  "
+        wrapped = textwrap.wrap(row[-1], room, break_on_hyphens=False) or [""]
+        lines.append((head + wrapped[0]).rstrip())
+        lines += [" " * indent + more for more in wrapped[1:]]
+    return lines
+
+
+def _list_one(name: str, run) -> int:
+    info = registry.get(name)
+    weights = info.default_weights()
+    figures = measured(name, weights, run)
+    width = min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns)
+    fields = [
+        ("tracker", name + ("  (recommended)" if name == registry.recommended() else "")),
+        ("description", info.description),
+        ("presets", ", ".join(info.presets)),
+        ("checkpoint layouts", ", ".join(info.architectures)),
+        ("shipped weights", str(weights) if weights else "none: pass --weights FILE"),
+    ]
+    if figures:
+        quality = f"success AUC {figures.auc:.3f}, precision@20 {figures.precision:.3f}, {figures.fps:.1f} fps"
+        fields.append(("measured", f"{quality} ({_run_summary(run)})"))
+    label = max(len(k) for k, _ in fields) + 2
+    for key, value in fields:
+        wrapped = textwrap.wrap(value, width - label, break_on_hyphens=False) or [""]
+        print(f"{key + ':':<{label}}{wrapped[0]}")
+        for more in wrapped[1:]:
+            print(" " * label + more)
+    return 0
+
+
+def _run_summary(run) -> str:
+    refs = [f"{label} {run.summary[m].auc:.3f}" for m, label in REFERENCE_LABELS.items() if m in run.summary]
+    where = f"{len(run.sequences)} sequences, {run.frames} frames" + (f", {run.date}" if run.date else "")
+    return where + ("; same run: " + ", ".join(refs) if refs else "")
+
+
+REFERENCE_LABELS = {"csrt": "OpenCV CSRT", "opencv-nano": "NanoTrack v2 (OpenCV)"}
+
+
+def cmd_list(args) -> int:
+    run = load_run()
+    if args.name:
+        return _list_one(args.name, run)
+    width = min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns)
+
+    def say(text: str) -> None:
+        print("\n".join(textwrap.wrap(text, width, break_on_hyphens=False, subsequent_indent="  ")))
+    best = registry.recommended()
+    shipped = registry.shipped()
+    if shipped:
+        say("Trackers with shipped weights, best first (* = recommended, the app's default):")
+        rows = []
+        for name in shipped:
+            info = registry.get(name)
+            figures = measured(name, info.default_weights(), run)
+            cells = (f"{figures.auc:.3f}", f"{figures.fps:.0f}") if figures else ("-", "-")
+            rows.append(("*" if name == best else " ", name, *cells, info.description))
+        print("\n".join(_table(("", "name", "AUC", "fps", "description"), rows, width)))
+        if run:
+            note = (f"AUC = success AUC; one `bench` run on {_run_summary(run)} "
+                    f"(sequences: {', '.join(run.sequences)}; fps on {run.hardware or 'an unrecorded machine'}).")
+            say(note)
+        print()
+    others = [n for n in registry.names() if n not in shipped]
+    if others:
+        say("Trackers without shipped weights (pass --weights FILE, e.g. an official checkpoint):")
+        rows = [(name, registry.get(name).description) for name in others]
+        print("\n".join(_table(("name", "description"), rows, width)))
+        print()
+    if not registry.names():
         print("(no trackers registered)")
-    print(f"\nreference trackers for bench (OpenCV, not Siamese): {', '.join(REFERENCE_NAMES)}")
+    say("Presets, checkpoint layouts and weights of one tracker: python -m trackers list NAME")
+    say(f"Reference trackers for bench (OpenCV, not Siamese): {', '.join(REFERENCE_NAMES)}")
     return 0
 
 
@@ -87,8 +157,14 @@ class _ProgressPrinter:
             print(file=sys.stderr)
 
 
+def _check_max_frames(args) -> None:
+    if args.max_frames is not None and args.max_frames < 2:
+        raise UsageError("--max-frames must be at least 2 (one init frame and one tracked frame)")
+
+
 def cmd_track(args) -> int:
     box = parse_box(args.init)
+    _check_max_frames(args)
     if args.weights == registry.RANDOM:
         raise UsageError("--weights random is for speed measurements (bench) only; track needs a checkpoint")
     out = Path(args.out)
@@ -103,11 +179,12 @@ def cmd_track(args) -> int:
     print(f"{args.tracker}: weights {getattr(tracker, 'weights_source', '?')}", file=sys.stderr)
     progress = _ProgressPrinter()
     try:
-        boxes, _scores, seconds = run_sequence(tracker, source, box, progress=progress)
+        boxes, _scores, seconds = run_sequence(tracker, source, box, progress=progress, max_frames=args.max_frames)
     finally:
         progress.finish()
     decoded = getattr(source, "decoded_frames", None)
-    if decoded is not None and decoded < len(source):
+    wanted = len(source) if args.max_frames is None else min(len(source), args.max_frames)
+    if decoded is not None and decoded < wanted:
         print(
             f"warning: {source.path.name} says {len(source)} frames but only {decoded} could be decoded",
             file=sys.stderr,
@@ -146,10 +223,24 @@ def bench_method(args, name: str) -> tuple[str, object]:
     return name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else ""), tracker
 
 
+def _hardware(methods) -> str:
+    cpu = f"{platform.machine()}, {os.cpu_count()} CPU cores"
+    devices = {str(getattr(tracker, "device", "cpu")) for _, tracker in methods}
+    if any(d.startswith("cuda") for d in devices):
+        import torch
+
+        return f"{cpu}, {torch.cuda.get_device_name()}"
+    return cpu
+
+
+def _weights_sha256(tracker) -> str | None:
+    source = Path(str(getattr(tracker, "weights_source", "")))
+    return sha256_of(source) if source.is_file() else None
+
+
 def cmd_bench(args) -> int:
     random = args.weights == registry.RANDOM
-    if args.max_frames is not None and args.max_frames < 2:
-        raise UsageError("--max-frames must be at least 2 (one init frame and one tracked frame)")
+    _check_max_frames(args)
     names = bench_names(args.tracker)
     if len(names) > 1 and (args.weights or args.preset):
         raise UsageError("--weights and --preset apply to one tracker; bench several with their defaults")
@@ -180,6 +271,7 @@ def cmd_bench(args) -> int:
                 {
                     "method": method,
                     "weights": getattr(tracker, "weights_source", None),
+                    "weights_sha256": _weights_sha256(tracker),
                     "device": str(getattr(tracker, "device", "cpu")),
                     "fps_ratio_vs_opencv_nano": ratios[method],
                 }
@@ -188,6 +280,9 @@ def cmd_bench(args) -> int:
             ],
             "preset": args.preset,
             "max_frames": args.max_frames,
+            "command": "python -m trackers " + shlex.join(args.argv),
+            "hardware": _hardware(methods),
+            "date": datetime.date.today().isoformat(),
             "note": RANDOM_NOTE if random else "",
         }
         write_json(args.json, rows, summary=summary, meta=meta)
@@ -201,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trackers", description="Siamark tracking engine")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("list", help="registered trackers, presets, architectures and default weights")
+    p = sub.add_parser("list", help="trackers, the recommended one, shipped weights and their measured quality")
+    p.add_argument("name", nargs="?", help="one tracker: its presets, checkpoint layouts and weights")
 
     def common(p, many=False):
         if many:
@@ -231,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="box on frame 1, 0-based pixels (write --init=-3,5,40,40 for a negative x)",
     )
     p.add_argument("--out", required=True, help="output text file: one x,y,w,h line per frame")
+    p.add_argument("--max-frames", type=int, metavar="N", help="track only the first N frames")
 
     p = sub.add_parser("bench", help="success AUC / precision / fps on OTB-layout sequences")
     common(p, many=True)
@@ -248,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     # cv2.TrackerNano logs a "Targets are not supported" warning on every create: noise in a CLI.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     command = {"list": cmd_list, "track": cmd_track, "bench": cmd_bench}[args.command]

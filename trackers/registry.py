@@ -59,15 +59,25 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-#: Best first, by the mean success AUC in resources/weights/README.md (one bench run); the app
-#: opens with the first of these that has shipped weights.
-BEST_FIRST = ("siamfc", "siamban-mobilev2", "siamrpnpp-mobilev2", "siamcross-mobilev2")
-
-
 def shipped() -> list[str]:
-    """Trackers with shipped weights, best first."""
-    ranked = [n for n in BEST_FIRST if n in _REGISTRY] + [n for n in _REGISTRY if n not in BEST_FIRST]
-    return [n for n in ranked if _REGISTRY[n].default_weights()]
+    """Trackers with shipped weights, best first: by the success AUC that the recorded benchmark run
+    (``resources/weights/benchmark.json``) measured for exactly those files; unmeasured ones last."""
+    from trackers.measured import load_run, measured
+
+    run = load_run()
+    with_weights = [info for info in _REGISTRY.values() if info.default_weights()]
+
+    def rank(info: TrackerInfo) -> float:
+        figures = measured(info.name, info.default_weights(), run)
+        return -figures.auc if figures else 1.0
+
+    return [info.name for info in sorted(with_weights, key=rank)]
+
+
+def recommended() -> str | None:
+    """The tracker the app opens with and ``list`` marks: the best shipped one."""
+    best = shipped()
+    return best[0] if best else None
 
 
 def get(name: str) -> TrackerInfo:
