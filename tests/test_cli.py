@@ -571,3 +571,10 @@ def test_track_real_video_with_real_weights(tmp_path):
     assert boxes.shape == (196, 4)
     np.testing.assert_allclose(boxes[0], gt[0])
     assert float(np.mean(iou(boxes, gt))) > 0.6
+
+
+def test_bench_validation_needs_every_validation_sequence(tmp_path, capsys):
+    assert main(["bench", "--tracker", "kcf", "--validation", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "missing davis_camel" in err and "trackers.training.catalogue" in err
+    assert main(["tune", "--tracker", "siamfc", "--validation", str(tmp_path), "--param", "lr=1"]) == 2

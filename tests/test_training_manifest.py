@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from trackers.training.datasets import Track
-from trackers.training.manifest import ALWAYS_EXCLUDED, Manifest, ManifestError, check_training_tracks
+from trackers.training.manifest import (
+    ALWAYS_EXCLUDED,
+    Manifest,
+    ManifestError,
+    check_training_tracks,
+    excluded_name,
+)
 from trackers.training.recipe import RECIPES_DIR
 
 
@@ -65,5 +72,14 @@ def test_manifest_refuses_to_name_an_evaluation_sequence_for_training():
 def test_include_patterns_and_shipped_manifest():
     manifest = Manifest.from_dict({"train": {"include": ["otb_*"]}})
     assert sorted(t.name for t in manifest.split(TRACKS)[0]) == ["otb_jogging", "otb_jogging#2"]
-    shipped = json.loads((RECIPES_DIR / "manifest.json").read_text())
-    assert Manifest.from_dict(shipped) == Manifest.load(None)
+    shipped = Manifest.from_dict(json.loads((RECIPES_DIR / "manifest.json").read_text()))
+    assert dataclasses.replace(shipped, validation=[]) == Manifest.load(None)  # the built-in + validation
+
+
+def test_validation_sequences_never_train():
+    manifest = Manifest.from_dict({"validation": ["otb_jogging"]})
+    assert [t.name for t in manifest.split(TRACKS)[0]] == [
+        t.name for t in TRACKS if t.sequence != "otb_jogging" and excluded_name(t) is None
+    ]
+    with pytest.raises(ManifestError, match=r"otb_jogging \(validation\)"):
+        check_training_tracks([track("otb_jogging")], ["otb_jogging"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import shlex
@@ -22,7 +23,7 @@ import cv2
 from trackers import registry
 from trackers.bench import format_table, fps_ratio, run_bench, run_sequence, summarize, write_json
 from trackers.devices import DEVICE_CHOICES
-from trackers.io import open_source, parse_box, write_boxes
+from trackers.io import atomic_write_text, open_source, parse_box, write_boxes
 from trackers.measured import load_run, measured, sha256_of
 from trackers.reference import REFERENCE_NAMES, create_reference
 
@@ -223,6 +224,21 @@ def bench_method(args, name: str) -> tuple[str, object]:
     return name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else ""), tracker
 
 
+def validation_sequences(root: Path) -> list[Path]:
+    """The shipped manifest's validation sequences under ``root``; all of them must be there."""
+    from trackers.training.manifest import Manifest
+    from trackers.training.recipe import RECIPES_DIR
+
+    names = Manifest.load(RECIPES_DIR / "manifest.json").validation
+    missing = [n for n in names if not (root / n / "groundtruth_rect.txt").is_file()]
+    if missing:
+        raise UsageError(
+            f"--validation {root}: missing {', '.join(missing)}; write them with "
+            f"python -m trackers.training.catalogue --mirror MIRROR --out {root} --validation"
+        )
+    return [root / n for n in names]
+
+
 def _hardware(methods) -> str:
     cpu = f"{platform.machine()}, {os.cpu_count()} CPU cores"
     devices = {str(getattr(tracker, "device", "cpu")) for _, tracker in methods}
@@ -253,12 +269,13 @@ def cmd_bench(args) -> int:
     if random:
         print(RANDOM_NOTE, file=sys.stderr)
 
-    rows = run_bench(args.sequences, methods, args.max_frames, log=lambda m: print(m, file=sys.stderr))
+    sequences = args.sequences or validation_sequences(Path(args.validation))
+    rows = run_bench(sequences, methods, args.max_frames, log=lambda m: print(m, file=sys.stderr))
     summary = summarize(rows)
     if random:
         print(RANDOM_NOTE)
     print(format_table(rows))
-    if len(args.sequences) > 1:
+    if len(sequences) > 1:
         print()
         print(format_table(summary))
     ratios = {method: fps_ratio(summary, method) for method in subjects}
@@ -286,6 +303,40 @@ def cmd_bench(args) -> int:
             "note": RANDOM_NOTE if random else "",
         }
         write_json(args.json, rows, summary=summary, meta=meta)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- tune
+
+
+def cmd_tune(args) -> int:
+    from trackers.bench import load_sequence
+    from trackers.tune import coordinate_search, parse_grid
+
+    _check_max_frames(args)
+    grid = parse_grid(args.param)
+    paths = args.sequences or validation_sequences(Path(args.validation))
+    sequences = [load_sequence(p, args.max_frames) for p in paths]
+    result = coordinate_search(
+        args.tracker, grid, sequences, log=lambda m: print(m, file=sys.stderr, flush=True),
+        weights=args.weights, device=args.device, preset=args.preset,
+    )
+    print(f"{args.tracker}: {len(result.trials)} settings on {len(sequences)} sequences")
+    for trial in sorted(result.trials, key=lambda t: -t.mean_auc):
+        print(f"  {trial.mean_auc:.4f}  " + ", ".join(f"{k}={v:g}" for k, v in trial.values.items()))
+    start = next(t for t in result.trials if t.values == result.start)
+    print(f"best: {result.best.values} mean AUC {result.best.mean_auc:.4f} (start {start.mean_auc:.4f})")
+    if args.json:
+        doc = {
+            "tracker": args.tracker,
+            "command": "python -m trackers " + shlex.join(args.argv),
+            "date": datetime.date.today().isoformat(),
+            "sequences": [s.name for s in sequences],
+            "start": result.start,
+            "best": result.best.values,
+            "trials": [vars(t) for t in result.trials],
+        }
+        atomic_write_text(args.json, json.dumps(doc, indent=2) + "\n")
     return 0
 
 
@@ -331,7 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="success AUC / precision / fps on OTB-layout sequences")
     common(p, many=True)
-    p.add_argument("--sequences", nargs="+", required=True, metavar="DIR")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sequences", nargs="+", metavar="DIR", help="OTB-layout sequence folders")
+    which.add_argument(
+        "--validation",
+        metavar="DIR",
+        help="the training manifest's validation sequences, in DIR (python -m trackers.training.catalogue)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument(
         "--nano-onnx",
@@ -340,6 +397,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a cv2.TrackerNano reference row from these two ONNX files",
     )
     p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence")
+
+    p = sub.add_parser("tune", help="search inference hyper-parameters on the validation sequences")
+    common(p)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sequences", nargs="+", metavar="DIR", help="OTB-layout sequence folders")
+    which.add_argument("--validation", metavar="DIR", help="the training manifest's validation sequences, in DIR")
+    p.add_argument("--param", action="append", required=True, metavar="NAME=V1,V2,...",
+                   help="a hyper-parameter and its candidate values (repeat; searched in this order)")
+    p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence")
+    p.add_argument("--json", metavar="FILE", help="also write every trial as JSON")
     return parser
 
 
@@ -348,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     # cv2.TrackerNano logs a "Targets are not supported" warning on every create: noise in a CLI.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    command = {"list": cmd_list, "track": cmd_track, "bench": cmd_bench}[args.command]
+    command = {"list": cmd_list, "track": cmd_track, "bench": cmd_bench, "tune": cmd_tune}[args.command]
     try:
         return command(args)
     except (ValueError, OSError) as exc:  # SourceError, CheckpointError, NoWeightsError are ValueErrors

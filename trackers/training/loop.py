@@ -110,7 +110,7 @@ class Trainer:
                 raise TrainingError("no training data: pass --data DIR")
             tracks = [t for d in data for t in discover(d, self.cache_dir)]
         self.train_tracks, self.eval_tracks = self.manifest.split(tracks)
-        check_training_tracks(self.train_tracks)
+        check_training_tracks(self.train_tracks, self.manifest.validation)
         if not self.train_tracks:
             raise TrainingError(f"no training tracks found in {', '.join(map(str, data or []))}")
         self.sampler = PairSampler(self.train_tracks, sampling, self.manifest.kind_weights)

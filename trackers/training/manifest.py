@@ -29,6 +29,8 @@ ALIASES = {"pysot_bag": "vot_bag"}
 DEFAULT = {
     "train": {"include": ["*"], "exclude": []},
     "eval": sorted(ALWAYS_EXCLUDED),
+    # Sequences every tracker decision is made on (python -m trackers bench): never train.
+    "validation": [],
     "kind_weights": {"sequence": 1.0, "davis": 0.5, "detection": 0.5, "video": 0.5},
 }
 
@@ -46,9 +48,10 @@ def excluded_name(track: Track) -> str | None:
     return None
 
 
-def check_training_tracks(tracks: list[Track]) -> None:
-    """Hard check, run on the final training set: raises if an evaluation sequence is in it."""
+def check_training_tracks(tracks: list[Track], validation: list[str] = ()) -> None:
+    """Hard check on the final training set: raises if an evaluation or validation sequence is in it."""
     bad = sorted({f"{t.name} ({excluded_name(t)})" for t in tracks if excluded_name(t)})
+    bad += sorted({f"{t.name} (validation)" for t in tracks if t.sequence in validation})
     if bad:
         raise ManifestError(
             f"evaluation sequences must never train, but the training set holds {', '.join(bad)}"
@@ -61,6 +64,7 @@ class Manifest:
     exclude: list[str] = field(default_factory=list)
     eval: list[str] = field(default_factory=lambda: sorted(ALWAYS_EXCLUDED))
     kind_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT["kind_weights"]))
+    validation: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict) -> Manifest:
@@ -72,14 +76,17 @@ class Manifest:
         if set(weights) - set(KINDS):
             raise ManifestError(f"kind_weights: unknown kind(s) {sorted(set(weights) - set(KINDS))}")
         # Asking explicitly to train on an evaluation sequence is an error, not a silent skip.
-        named = [p for p in train.get("include", []) if ALIASES.get(p, p) in ALWAYS_EXCLUDED]
+        validation = list(data.get("validation", []))
+        reserved = ALWAYS_EXCLUDED | set(validation)
+        named = [p for p in train.get("include", []) if ALIASES.get(p, p) in reserved]
         if named:
-            raise ManifestError(f"manifest includes evaluation sequence(s) {named} in training")
+            raise ManifestError(f"manifest includes evaluation / validation sequence(s) {named} in training")
         return cls(
             list(train.get("include", ["*"])),
             list(train.get("exclude", [])),
             list(data.get("eval", DEFAULT["eval"])),
             weights,
+            validation,
         )
 
     @classmethod
@@ -101,6 +108,7 @@ class Manifest:
         names and ``ALWAYS_EXCLUDED``, and is then checked once more."""
         eval_names = set(self.eval)
         evaluation = [t for t in tracks if t.boxes is not None and t.name in eval_names]
+        eval_names |= set(self.validation)  # validation sequences never train either
         train = [
             t
             for t in tracks
@@ -109,5 +117,5 @@ class Manifest:
             and t.sequence not in eval_names
             and excluded_name(t) is None
         ]
-        check_training_tracks(train)
+        check_training_tracks(train, self.validation)
         return train, evaluation
