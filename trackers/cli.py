@@ -350,6 +350,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="trackers, the recommended one, shipped weights and their measured quality")
     p.add_argument("name", nargs="?", help="one tracker: its presets, checkpoint layouts and weights")
 
+    def sequences_args(p):
+        which = p.add_mutually_exclusive_group(required=True)
+        which.add_argument("--sequences", nargs="+", metavar="DIR", help="OTB-layout sequence folders")
+        which.add_argument(
+            "--validation",
+            metavar="DIR",
+            help="the training manifest's validation sequences, in DIR (python -m trackers.training.catalogue)",
+        )
+        p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence")
+
     def common(p, many=False):
         if many:
             p.add_argument(
@@ -382,13 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="success AUC / precision / fps on OTB-layout sequences")
     common(p, many=True)
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--sequences", nargs="+", metavar="DIR", help="OTB-layout sequence folders")
-    which.add_argument(
-        "--validation",
-        metavar="DIR",
-        help="the training manifest's validation sequences, in DIR (python -m trackers.training.catalogue)",
-    )
+    sequences_args(p)
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument(
         "--nano-onnx",
@@ -396,16 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("BACKBONE", "HEAD"),
         help="add a cv2.TrackerNano reference row from these two ONNX files",
     )
-    p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence")
 
     p = sub.add_parser("tune", help="search inference hyper-parameters on the validation sequences")
     common(p)
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--sequences", nargs="+", metavar="DIR", help="OTB-layout sequence folders")
-    which.add_argument("--validation", metavar="DIR", help="the training manifest's validation sequences, in DIR")
+    sequences_args(p)
     p.add_argument("--param", action="append", required=True, metavar="NAME=V1,V2,...",
                    help="a hyper-parameter and its candidate values (repeat; searched in this order)")
-    p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence")
     p.add_argument("--json", metavar="FILE", help="also write every trial as JSON")
     return parser
 

@@ -60,7 +60,8 @@ def load_entries(path: Path = SOURCES) -> list[Entry]:
         if raw["format"] not in FORMATS:
             raise CatalogueError(f"{path}: {raw['name']}: unknown format {raw['format']!r}")
         repo = repos[raw["repo"]]
-        entries.append(Entry(raw["name"], raw["repo"], repo["commit"], raw["frames"],
+        commit = raw.get("commit", repo["commit"])  # a sequence only in the repository's history
+        entries.append(Entry(raw["name"], raw["repo"], commit, raw["frames"],
                              raw["gt"], raw["format"], raw.get("content", ""), repo.get("licence", "")))
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
@@ -135,9 +136,9 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
         gt = subprocess.run(["git", f"--git-dir={gitdir}", "show", f"{entry.commit}:{entry.gt}"],
                             capture_output=True, check=True).stdout.decode()
         boxes = boxes_from_text(gt, entry.format)
-    if not frames or len(boxes) > len(frames) or len(boxes) < len(frames) // 2:
+    if len(boxes) < 2 or len(boxes) > len(frames):
         raise CatalogueError(f"{entry.name}: {len(frames)} frames but {len(boxes)} boxes")
-    frames = frames[: len(boxes)]
+    frames = frames[: len(boxes)]  # a sub-sequence: its ground truth covers the first frames
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
     try:
@@ -160,14 +161,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trackers.training.catalogue", description=__doc__.split("\n\n")[0])
     parser.add_argument("--mirror", type=Path, required=True, help="folder of fetched snapshots (<owner>+<name>/repo)")
     parser.add_argument("--out", type=Path, required=True, help="where the OTB-layout sequences go")
-    parser.add_argument("--validation", action="store_true", help="only the manifest's validation sequences")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--validation", action="store_true", help="only the manifest's validation sequences")
+    which.add_argument("--train", action="store_true", help="only the sequences that may train (the others)")
     args = parser.parse_args(argv)
     try:
         from trackers.training.manifest import Manifest
 
         validation = set(Manifest.load(RECIPES_DIR / "manifest.json").validation)
         for entry in load_entries():
-            if args.validation and entry.name not in validation:
+            if (args.validation and entry.name not in validation) or (args.train and entry.name in validation):
                 continue
             folder = materialise(entry, args.mirror, args.out)
             print(f"{entry.name}: {len(list((folder / 'img').iterdir()))} frames -> {folder}")
