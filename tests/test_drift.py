@@ -279,7 +279,9 @@ def test_forward_backward_needs_a_forward_range():
 
 
 # -- real runs on ../shared -----------------------------------------------------------------------
-# The shipped siamban-mobilev2 tracker on CPU. Measured with it (first 300 frames of each
+# The shipped siamban-mobilev2 weights on CPU with SiamBAN's VOT2018 post-processing (preset
+# vot2018: the settings before the validation search, under which these failures were measured
+# and still happen; the searched defaults hold the jogger longer). Measured with it (first 300 frames of each
 # sequence): it loses the jogger behind the pole at frame 87 of otb_jogging (IoU 0 from there,
 # yet scores stay ~0.95) and drifts off the rider in otb_motorrolling (IoU < 0.1 from frame
 # 142, scores collapse below 0.3); vot_car1 is tracked well (mean IoU 0.76, no flags).
@@ -300,7 +302,7 @@ def one_thread():
 def shipped_tracker():
     import trackers
 
-    return trackers.create("siamban-mobilev2", device="cpu")
+    return trackers.create("siamban-mobilev2", device="cpu", preset="vot2018")
 
 
 class Sequence:
