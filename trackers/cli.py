@@ -49,6 +49,10 @@ def _err(message: str) -> None:
 MAX_WIDTH = 100  # list fits a 100-column terminal (narrower when the terminal is)
 
 
+def _width() -> int:
+    return min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns)
+
+
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> list[str]:
     """Columns padded to their widest cell; the last one wrapped to what is left of ``width``."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
@@ -67,7 +71,7 @@ def _list_one(name: str, run) -> int:
     info = registry.get(name)
     weights = info.default_weights()
     figures = measured(name, weights, run)
-    width = min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns)
+    width = _width()
     fields = [
         ("tracker", name + ("  (recommended)" if name == registry.recommended() else "")),
         ("description", info.description),
@@ -100,12 +104,13 @@ def cmd_list(args) -> int:
     run = load_run()
     if args.name:
         return _list_one(args.name, run)
-    width = min(MAX_WIDTH, shutil.get_terminal_size((MAX_WIDTH, 24)).columns)
+    width = _width()
 
     def say(text: str) -> None:
         print("\n".join(textwrap.wrap(text, width, break_on_hyphens=False, subsequent_indent="  ")))
-    best = registry.recommended()
-    shipped = registry.shipped()
+
+    shipped = registry.shipped()  # best first: its head is the recommended one
+    best = shipped[0] if shipped else None
     if shipped:
         say("Trackers with shipped weights, best first (* = recommended, the app's default):")
         rows = []
@@ -226,10 +231,9 @@ def bench_method(args, name: str) -> tuple[str, object]:
 
 def validation_sequences(root: Path) -> list[Path]:
     """The shipped manifest's validation sequences under ``root``; all of them must be there."""
-    from trackers.training.manifest import Manifest
-    from trackers.training.recipe import RECIPES_DIR
+    from trackers.training.manifest import shipped_validation
 
-    names = Manifest.load(RECIPES_DIR / "manifest.json").validation
+    names = shipped_validation()
     missing = [n for n in names if not (root / n / "groundtruth_rect.txt").is_file()]
     if missing:
         raise UsageError(

@@ -61,7 +61,7 @@ def load_run(path: Path = BENCHMARK_FILE) -> BenchmarkRun | None:
         }
         return BenchmarkRun(
             sequences=tuple(dict.fromkeys(r["sequence"] for r in doc["rows"])),
-            frames=sum(r["frames"] for r in doc["summary"][:1]),
+            frames=int(doc["summary"][0]["frames"]),  # every method ran on the same frames
             command=str(meta.get("command", "")),
             date=str(meta.get("date", "")),
             hardware=str(meta.get("hardware", "")),

@@ -166,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--train", action="store_true", help="only the sequences that may train (the others)")
     args = parser.parse_args(argv)
     try:
-        from trackers.training.manifest import Manifest
+        from trackers.training.manifest import shipped_validation
 
-        validation = set(Manifest.load(RECIPES_DIR / "manifest.json").validation)
+        validation = set(shipped_validation())
         for entry in load_entries():
             if (args.validation and entry.name not in validation) or (args.train and entry.name in validation):
                 continue

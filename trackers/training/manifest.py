@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trackers.training.datasets import KINDS, Track
+from trackers.training.recipe import RECIPES_DIR
 
 ALWAYS_EXCLUDED = frozenset({"vot_bag", "otb_crossing", "otb_basketball"})
 ALIASES = {"pysot_bag": "vot_bag"}
@@ -37,6 +38,11 @@ DEFAULT = {
 
 class ManifestError(ValueError):
     pass
+
+
+def shipped_validation() -> list[str]:
+    """The validation sequences of the shipped manifest (resources/recipes/manifest.json)."""
+    return Manifest.load(RECIPES_DIR / "manifest.json").validation
 
 
 def excluded_name(track: Track) -> str | None:
