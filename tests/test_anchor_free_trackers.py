@@ -27,6 +27,45 @@ def test_siamban_mobilev2_shapes_and_batch():
     torch.testing.assert_close(single["cls"], out["cls"][1:], rtol=1e-4, atol=1e-4)
 
 
+@pytest.fixture
+def own_rng():
+    # Random-weight tests later in this module depend on the global RNG: leave it as it was.
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        yield
+
+
+def test_siamban_mobilev2_s16_geometry_and_checkpoint_preset(tmp_path, own_rng):
+    import trackers
+    from trackers.architectures import build
+
+    config_cls = trackers.get("siamban-mobilev2").config_cls
+    config = config_cls.create("s16")
+    assert (config.architecture, config.stride, config.score_size()) == ("siamark__siamban_mobilev2_s16", 16, 9)
+    net = build(config.architecture)
+    z = torch.rand(2, 3, 127, 127) * 255
+    x = torch.rand(2, 3, 255, 255) * 255
+    with torch.no_grad():
+        net.template(z)
+        out = net.track(x)
+    assert out["cls"].shape == (2, 2, 9, 9) and out["loc"].shape == (2, 4, 9, 9)
+    assert bool((out["loc"] > 0).all())
+    # A stride-16 checkpoint brings its own geometry: the tracker picks preset s16 from its keys.
+    path = tmp_path / "s16.pth"
+    torch.save(net.state_dict(), path)
+    tracker = trackers.create("siamban-mobilev2", weights=path, device="cpu")
+    assert (tracker.config.architecture, tracker.config.stride, tracker.config.base_size) == (
+        "siamark__siamban_mobilev2_s16", 16, 0,
+    )
+    # An explicit preset picks the post-processing; the layout still follows the checkpoint.
+    vot = trackers.create("siamban-mobilev2", weights=path, device="cpu", preset="vot2018")
+    assert (vot.config.stride, vot.config.base_size, vot.config.lr) == (16, 0, config_cls.create("vot2018").lr)
+    frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    tracker.init(frame, (100, 80, 40, 30))
+    result = tracker.track(frame)
+    assert result.response.shape == (9, 9) and np.isfinite(result.box).all()
+
+
 @needs_shared
 def test_siamban_mobilev2_takes_imagenet_backbone():
     from trackers.architectures import build

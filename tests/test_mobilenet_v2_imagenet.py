@@ -138,6 +138,31 @@ def test_feature_map_sizes():
         assert single(torch.zeros(1, 3, 127, 127)).shape == (1, 96, 15, 15)
 
 
+def _receptive_field(net, size: int, row: int, col: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) input pixels that feature (row, col) of the output depends on."""
+    x = torch.rand(1, 3, size, size, requires_grad=True)
+    net(x)[0, :, row, col].sum().backward()
+    ys, xs = np.nonzero(x.grad[0].abs().sum(0).numpy())
+    return ys.min(), ys.max(), xs.min(), xs.max()
+
+
+def test_stride_16_geometry_is_centred_on_the_crop():
+    torch.manual_seed(0)
+    net = mobilenet_v2_imagenet(used_layers=(5,), output_stride=16).eval()
+    with torch.no_grad():
+        assert net(torch.zeros(1, 3, 127, 127)).shape == (1, 96, 7, 7)
+        assert net(torch.zeros(1, 3, 255, 255)).shape == (1, 96, 15, 15)
+    for size, centre in ((127, 3), (255, 7)):
+        top, bottom, left, right = _receptive_field(net, size, centre, centre)
+        assert (top + bottom) / 2 == (left + right) / 2 == (size - 1) / 2
+    # Neighbouring features are 16 px apart: feature k sits at pixel 16k + 15 (a crop large enough
+    # that neither receptive field reaches its border).
+    a, b = _receptive_field(net, 511, 15, 15), _receptive_field(net, 511, 15, 16)
+    assert (a[2] + a[3]) / 2 == 16 * 15 + 15 and (b[2] + b[3]) / 2 == 16 * 16 + 15
+    with pytest.raises(ValueError, match="8, 16 or 32"):
+        mobilenet_v2_imagenet(output_stride=4)
+
+
 # --- numerics with the real weights ---------------------------------------------------------------
 
 

@@ -70,6 +70,29 @@ def test_xywh_sequence_in_otb_layout(mirror, tmp_path):
     assert cv2.imread(str(out / "img" / "0003.jpg")).shape == (40, 60, 3)
 
 
+def test_sub_sequence_starts_at_its_first_annotated_frame(tmp_path):
+    work = tmp_path / "work"
+    (work / "img").mkdir(parents=True)
+    for i in range(5):
+        cv2.imwrite(str(work / "img" / f"{i + 1:06d}.jpg"), np.full((20, 30, 3), 40 * i, np.uint8))
+    (work / "sub_2.txt").write_text("1,2,10,12\n2,2,10,12\n3,2,10,12\n")  # frames 3-5
+    git(work, "init", "-q")
+    git(work, "add", ".")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data")
+    commit = git(work, "rev-parse", "HEAD")
+    root = tmp_path / "mirror"
+    (root / "someone+data").mkdir(parents=True)
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(root / "someone+data" / "repo"))
+    sub = Entry("sub", "someone/data", commit, "img", "sub_2.txt", "xywh", "test", "none", start=3)
+    out = materialise(sub, root, tmp_path / "out")
+    assert len(list((out / "img").iterdir())) == 3
+    assert abs(cv2.imread(str(out / "img" / "0001.jpg")).mean() - 80) <= 2  # source frame 3
+    assert json.loads((out / "source.json").read_text())["start"] == 3
+    late = Entry("late", "someone/data", commit, "img", "sub_2.txt", "xywh", "test", "none", start=4)
+    with pytest.raises(CatalogueError, match=r"2 frames \(from frame 4\) but 3 boxes"):
+        materialise(late, root, tmp_path / "out")
+
+
 def test_mask_and_polygon_ground_truth(mirror, tmp_path):
     root, commit = mirror
     out = materialise(entry(commit, "m", gt="masks", fmt="mask"), root, tmp_path / "out")

@@ -226,3 +226,46 @@ def test_pairs_are_reproducible_and_cached(tracks, tmp_path):
     assert int(data.order[(1 * 3 + 0) % 5]) not in seen[:2] or len(set(data.order)) == 5
     item = data[0]
     assert item["cls"].shape == (25, 25) and item["search"].dtype == np.uint8
+
+
+def _negatives(tracks, **config):
+    base = dict(neg=1.0, shift=0, scale=0, template_shift=0, template_scale=0, blur=0, color=0, gray=0)
+    sampler = PairSampler(tracks, SamplingConfig(**{**base, **config}))
+    rng = np.random.default_rng(0)
+    return sampler, [sampler.sample(rng) for _ in range(6)]
+
+
+def test_distractor_negatives_show_another_object_of_the_same_frame(tmp_path):
+    from tests.test_training_datasets import textured_frames, write_otb
+
+    frames, boxes = textured_frames(6, seed=0, hw=(200, 300))
+    second = boxes + [150, 100, 0, 0]
+    for f, b in zip(frames, second, strict=True):  # a second, differently coloured square
+        x, y = int(b[0]), int(b[1])
+        f[y : y + 32, x : x + 32] = (0, 200, 255)
+    tracks = discover(write_otb(tmp_path / "two", frames, boxes, {"groundtruth_rect_2.txt": second}))
+    assert len(tracks) == 2 and tracks[0].sequence == tracks[1].sequence
+    sampler, pairs = _negatives(tracks, distractor=1.0)
+    assert set(sampler.by_sequence) == {tracks[0].sequence}
+    for pair in pairs:
+        assert pair.negative
+        # The search is centred on the other square: its box sits at the crop centre, 63.5 px wide.
+        np.testing.assert_allclose((pair.box[:2] + pair.box[2:]) / 2, 127.5, atol=2.5)
+        assert (pair.search[127, 127] == (0, 200, 255)).all() or (pair.template[63, 63] == (0, 200, 255)).all()
+
+
+def test_background_negatives_are_clutter_next_to_the_target(tracks):
+    from trackers.metrics import iou
+    from trackers.training.augment import clutter_box
+
+    _, pairs = _negatives(tracks, distractor=0.0, background=1.0)
+    assert all(p.negative for p in pairs)
+    rng = np.random.default_rng(1)
+    image = np.random.default_rng(2).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    target = np.array([140.0, 100.0, 40.0, 30.0])
+    for _ in range(20):
+        box = clutter_box(image, target, rng)
+        assert iou(box, target)[0] < 0.2
+        assert 0.7 * 40 - 1e-6 <= box[2] <= 1.4 * 40 + 1e-6
+        centre_distance = np.hypot(*(box[:2] + box[2:] / 2 - target[:2] - target[2:] / 2))
+        assert centre_distance <= 3 * 40 + 1.4 * 40  # near the target (clipping may move it in)

@@ -111,3 +111,16 @@ def test_siamcross_radius_and_inside():
     assert t["inside"].sum() == 49  # |offset| < 32 px: 7 x 7 points
     neg = targets.siamcross_targets(centred_box(64, 64), points, S, True)
     assert neg["cls"].sum() == 0 and neg["inside"].sum() == 0
+
+
+def test_ban_small_target_between_stride_16_points_still_gets_one_positive():
+    points = targets.grid_points(9, 16, SEARCH)  # the stride-16 grid: points 16 px apart
+    box = centred_box(20, 20, dx=8, dy=8)  # inner ellipse radius 5 px, centred between 4 points
+    assert (targets.ellipse_value(points, box, 0.25) < 1).sum() == 0
+    cls = targets.ban_targets(box, points, 9, False, np.random.default_rng(0))["cls"]
+    assert (cls == 1).sum() == 1
+    r, c = np.argwhere(cls == 1)[0]
+    nearest = np.hypot(points[:, 0] - (C + 8), points[:, 1] - (C + 8)).min()
+    assert np.hypot(points[r * 9 + c, 0] - (C + 8), points[r * 9 + c, 1] - (C + 8)) == nearest
+    negative = targets.ban_targets(box, points, 9, True, np.random.default_rng(0))["cls"]
+    assert (negative == 1).sum() == 0  # a negative pair stays without positives

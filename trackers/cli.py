@@ -221,7 +221,7 @@ def bench_names(requested: list[str]) -> list[str]:
 def bench_method(args, name: str) -> tuple[str, object]:
     if name in REFERENCE_NAMES and name not in registry.names():
         # A reference tracker may be the subject too (e.g. --tracker kcf); it needs no weights.
-        return name, create_reference(name, args.nano_onnx)
+        return name, create_reference(name, args.nano_onnx, getattr(args, "vit_onnx", None))
     tracker = registry.create(
         name, weights=args.weights, device=args.device, preset=args.preset, half=args.half
     )
@@ -270,6 +270,8 @@ def cmd_bench(args) -> int:
         methods.append(("csrt", create_reference("csrt")))
     if args.nano_onnx and "opencv-nano" not in subjects:
         methods.append(("opencv-nano", create_reference("opencv-nano", args.nano_onnx)))
+    if args.vit_onnx and "opencv-vit" not in subjects:
+        methods.append(("opencv-vit", create_reference("opencv-vit", vit_onnx=args.vit_onnx)))
     if random:
         print(RANDOM_NOTE, file=sys.stderr)
 
@@ -404,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("BACKBONE", "HEAD"),
         help="add a cv2.TrackerNano reference row from these two ONNX files",
     )
+    p.add_argument("--vit-onnx", metavar="FILE", help="add a cv2.TrackerVit reference row (VitTrack's ONNX file)")
 
     p = sub.add_parser("tune", help="search inference hyper-parameters on the validation sequences")
     common(p)

@@ -34,6 +34,20 @@ class TrackerConfig:
         values = {**cls.PRESETS[preset], **overrides}
         return cls(**values)
 
+    #: fields that describe the network layout (they follow a checkpoint, whatever the preset).
+    LAYOUT_FIELDS: ClassVar[tuple[str, ...]] = ("architecture",)
+
+    @classmethod
+    def layout_for_architecture(cls, arch: str) -> dict[str, Any]:
+        """The layout fields (``LAYOUT_FIELDS``) that go with network layout ``arch``: those of the
+        preset that uses it (field defaults where that preset says nothing), else just ``arch``."""
+        preset = cls.preset_for_architecture(arch)
+        if preset is None:
+            return {"architecture": arch}
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        values = cls.PRESETS[preset]
+        return {k: values.get(k, defaults[k]) for k in cls.LAYOUT_FIELDS if k in defaults}
+
     @classmethod
     def preset_for_architecture(cls, arch: str) -> str | None:
         """The first preset whose network layout is ``arch`` (None when no preset uses it)."""

@@ -42,6 +42,8 @@ class PysotConfig(TrackerConfig):
     penalty_k: float = 0.04
     window_influence: float = 0.44
     lr: float = 0.4
+    anchor_scale: float = 8.0  # anchor side = stride x scale (pysot ANCHOR.SCALES [8]); anchor heads only
+    LAYOUT_FIELDS: ClassVar[tuple[str, ...]] = ("architecture", "stride", "base_size", "anchor_scale")
 
     def score_size(self, instance_size: int | None = None) -> int:
         inst = instance_size or self.instance_size
@@ -159,7 +161,7 @@ class AnchorTracker(PysotStyleTracker):
     """SiamRPN-style decoding: 5 anchors per cell, (dx, dy, dw, dh) regression."""
 
     def _prepare_grid(self, score_size: int) -> None:
-        self._anchors = anchor_grid(score_size, self.config.stride)
+        self._anchors = anchor_grid(score_size, self.config.stride, scales=(self.config.anchor_scale,))
         self._num_anchors = len(self._anchors) // (score_size * score_size)
         self._window = hanning_window(score_size, self._num_anchors)
 

@@ -6,6 +6,8 @@ These are not Siamese trackers and are not in the registry: ``create_reference``
 * ``kcf``: cv2.TrackerKCF (kernelised correlation filter).
 * ``opencv-nano``: cv2.TrackerNano running the official NanoTrack backbone + head ONNX files;
   its score is ``getTrackingScore()``.
+* ``opencv-vit``: cv2.TrackerVit running VitTrack's ONNX file (a one-stream ViT tracker, not
+  Siamese; a pseudo-label teacher, trackers/training/pseudo.py).
 
 cv2 trackers take integer rectangles. A float box is rounded edge by edge to the nearest
 pixel (``x0 = floor(x + 0.5)``, ``x1 = floor(x + w + 0.5)``, ``w = max(1, x1 - x0)``), so the
@@ -23,7 +25,7 @@ import numpy as np
 
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
 
-REFERENCE_NAMES = ("csrt", "kcf", "opencv-nano")
+REFERENCE_NAMES = ("csrt", "kcf", "opencv-nano", "opencv-vit")
 
 _NO_MAP = np.zeros((0, 0), dtype=np.float32)
 _NO_GEOMETRY = MapGeometry(0.0, 0.0, 1.0)
@@ -123,7 +125,33 @@ class OpenCVNanoReference(OpenCVTracker):
         return float(self._cv.getTrackingScore()) if ok else 0.0
 
 
-def create_reference(name: str, nano_onnx: tuple[str | Path, str | Path] | None = None) -> Tracker:
+class OpenCVVitReference(OpenCVTracker):
+    name = "opencv-vit"
+
+    def __init__(self, net: str | Path):
+        super().__init__()
+        if not Path(net).is_file():
+            raise ValueError(f"opencv-vit: ONNX file not found: {net}")
+        self.net = str(net)
+        self.weights_source = self.net
+        self._make()  # fail now, with a clear message, if the file does not load
+
+    def _make(self):
+        params = cv2.TrackerVit_Params()
+        params.net = self.net
+        try:
+            return cv2.TrackerVit.create(params)
+        except cv2.error as exc:
+            detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"opencv-vit: cannot load {Path(self.net).name} ({detail})") from None
+
+    def _score(self, ok: bool) -> float:
+        return float(self._cv.getTrackingScore()) if ok else 0.0
+
+
+def create_reference(
+    name: str, nano_onnx: tuple[str | Path, str | Path] | None = None, vit_onnx: str | Path | None = None
+) -> Tracker:
     """Build reference tracker ``name`` (one of REFERENCE_NAMES); opencv-nano needs its two ONNX paths."""
     if name == "csrt":
         return CSRTReference()
@@ -133,4 +161,8 @@ def create_reference(name: str, nano_onnx: tuple[str | Path, str | Path] | None 
         if not nano_onnx:
             raise ValueError("opencv-nano needs its backbone and head ONNX files (--nano-onnx BACKBONE HEAD)")
         return OpenCVNanoReference(*nano_onnx)
+    if name == "opencv-vit":
+        if not vit_onnx:
+            raise ValueError("opencv-vit needs VitTrack's ONNX file (--vit-onnx FILE)")
+        return OpenCVVitReference(vit_onnx)
     raise ValueError(f"unknown reference tracker {name!r}; available: {', '.join(REFERENCE_NAMES)}")

@@ -140,13 +140,13 @@ def create(
             hint = f"; it belongs to tracker {owner!r}" if owner else ""
             raise CheckpointError(f"{path.name} is a {arch} checkpoint, which {name!r} cannot run{hint}")
         if arch != config.architecture:
-            # A checkpoint of another official variant brings that variant's hyper-parameters,
-            # unless the caller chose a preset explicitly.
+            # A checkpoint of another variant brings that variant's hyper-parameters, unless the
+            # caller chose a preset explicitly; its layout (e.g. the stride) it always brings.
             matching = info.config_cls.preset_for_architecture(arch) if preset is None else None
             if matching:
                 config = info.config_cls.create(matching, **overrides)
             else:
-                config = config.replace(architecture=arch)
+                config = config.replace(**info.config_cls.layout_for_architecture(arch))
         model = build(arch)
         load_strict(model, sd, source=path.name)
         source = str(path)

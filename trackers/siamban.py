@@ -67,14 +67,19 @@ class SiamBANMobileV2Config(SiamBANR50Config):
     window_influence: float = 0.3
     penalty_k: float = 0.15
     lr: float = 0.25
-    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {**SIAMBAN_HYPERPARAMETERS, "vot2018": VOT2018}
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        **SIAMBAN_HYPERPARAMETERS,
+        "vot2018": VOT2018,
+        # One BAN head on layer5 at stride 16: a 9x9 point grid over the 255 search crop.
+        "s16": {"architecture": "siamark__siamban_mobilev2_s16", "stride": 16, "base_size": 0},
+    }
 
 
 @register(
     "siamban-mobilev2",
-    "SiamBAN head on MobileNetV2-1.0 layers 3/5/7 (Siamark's CPU-trainable variant)",
+    "SiamBAN head on MobileNetV2-1.0 (layers 3/5/7 at stride 8, or layer5 at stride 16: preset s16)",
     SiamBANMobileV2Config,
-    ("siamark__siamban_mobilev2",),
+    ("siamark__siamban_mobilev2", "siamark__siamban_mobilev2_s16"),
 )
 class SiamBANMobileV2Tracker(PointTracker):
     pass

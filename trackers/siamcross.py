@@ -61,7 +61,12 @@ class SiamCrossMobileV2Config(SiamCrossR50Config):
     # siamcross-mobilev2.json): mean AUC 0.469 with SiamBAN's VOT2018 values -> 0.480.
     window_influence: float = 0.3
     penalty_k: float = 0.02
-    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {**SIAMBAN_HYPERPARAMETERS, "vot2018": VOT2018}
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        **SIAMBAN_HYPERPARAMETERS,
+        "vot2018": VOT2018,
+        # One level, layer5 at stride 16: a 9x9 point grid over the 255 search crop.
+        "s16": {"architecture": "siamark__siamcross_mobilev2_s16", "stride": 16, "base_size": 0},
+    }
 
 
 class _SiamCrossTracker(PointTracker):
@@ -97,7 +102,7 @@ class SiamCrossR50Tracker(_SiamCrossTracker):
     "siamcross-mobilev2",
     "SiamCross on MobileNetV2-1.0 layers 3/5/7 (paper re-implementation, no official weights)",
     SiamCrossMobileV2Config,
-    ("siamark__siamcross_mobilev2",),
+    ("siamark__siamcross_mobilev2", "siamark__siamcross_mobilev2_s16"),
 )
 class SiamCrossMobileV2Tracker(_SiamCrossTracker):
     pass

@@ -51,6 +51,17 @@ class SiamRPNppR50Config(PysotConfig):
             "window_influence": 0.50,
             "lr": 0.25,
         },
+        # One RPN head on layer5 at stride 16: 9x9 cells, anchors of 16 x 4 = 64 px (a typical
+        # target in the 255 crop), the imagenet preset's post-processing.
+        "s16": {
+            "architecture": "siamark__siamrpn_mobilev2_s16",
+            "stride": 16,
+            "base_size": 0,
+            "anchor_scale": 4.0,
+            "window_influence": 0.3,
+            "penalty_k": 0.15,
+            "lr": 0.25,
+        },
     }
 
 
@@ -89,7 +100,7 @@ class SiamRPNppMobileConfig(PysotConfig):
     "SiamRPN++ (pysot siamrpn_mobilev2_l234_dwxcorr): MobileNetV2 x1.4 layers 3/5/7 "
     "(preset imagenet: Siamark's MobileNetV2-1.0 sibling)",
     SiamRPNppMobileConfig,
-    ("pysot__siamrpn_mobilev2_l234_dwxcorr", "siamark__siamrpn_mobilev2"),
+    ("pysot__siamrpn_mobilev2_l234_dwxcorr", "siamark__siamrpn_mobilev2", "siamark__siamrpn_mobilev2_s16"),
 )
 class SiamRPNppMobileTracker(AnchorTracker):
     pass

@@ -80,6 +80,16 @@ def build_siamban_mobilev2() -> SiameseModel:
     return SiameseModel(backbone, head, neck, head_name="head").eval()
 
 
+def build_siamban_mobilev2_s16() -> SiameseModel:
+    """Siamark's fast SiamBAN: one BAN head on MobileNetV2-1.0 layer5 (ImageNet features.13, 96 ch)
+    at stride 16 (127 -> 7x7, 255 -> 15x15; the whole 7x7 template map is the kernel, so the head
+    gives a 9x9 map). No official counterpart."""
+    backbone = mobilenet_v2_imagenet(used_layers=(5,), output_stride=16)
+    neck = AdjustAllLayer(backbone.out_channels, [MOBILE_ADJUSTED_CHANNELS], center_size=0)
+    head = MultiBAN([MOBILE_ADJUSTED_CHANNELS], cls_out_channels=2, weighted=False)
+    return SiameseModel(backbone, head, neck, head_name="head").eval()
+
+
 def build_siamrpn_mobilev2_imagenet() -> SiameseModel:
     """Siamark's SiamRPN++ on the ImageNet MobileNetV2-1.0 (layers 3/5/7): no official counterpart.
 
@@ -93,6 +103,15 @@ def build_siamrpn_mobilev2_imagenet() -> SiameseModel:
     return SiameseModel(backbone, head, neck, head_name="rpn_head").eval()
 
 
+def build_siamrpn_mobilev2_s16() -> SiameseModel:
+    """Siamark's fast SiamRPN++: one depth-wise RPN head on MobileNetV2-1.0 layer5 at stride 16
+    (as ``build_siamban_mobilev2_s16``, 9x9 cells x 5 anchors). No official counterpart."""
+    backbone = mobilenet_v2_imagenet(used_layers=(5,), output_stride=16)
+    neck = AdjustAllLayer(backbone.out_channels, [MOBILE_ADJUSTED_CHANNELS], center_size=0)
+    head = MultiRPN(ANCHOR_NUM, [MOBILE_ADJUSTED_CHANNELS], weighted=False)
+    return SiameseModel(backbone, head, neck, head_name="rpn_head").eval()
+
+
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "pysot__siamrpn_alex_dwxcorr": build_siamrpn_alex_dwxcorr,
     "pysot__siamrpn_alex_dwxcorr_otb": build_siamrpn_alex_dwxcorr,
@@ -102,5 +121,7 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "siamban__siamban_r50_l234": build_siamban_r50_l234,
     "siamban__siamban_r50_l234_otb": build_siamban_r50_l234,
     "siamark__siamban_mobilev2": build_siamban_mobilev2,
+    "siamark__siamban_mobilev2_s16": build_siamban_mobilev2_s16,
     "siamark__siamrpn_mobilev2": build_siamrpn_mobilev2_imagenet,
+    "siamark__siamrpn_mobilev2_s16": build_siamrpn_mobilev2_s16,
 }

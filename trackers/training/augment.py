@@ -74,3 +74,36 @@ def textured_box(
         if score > best_score:
             best, best_score = (x, y, w, h), score
     return np.asarray(best, dtype=np.float64)
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    iw = max(min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]), 0.0)
+    ih = max(min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]), 0.0)
+    inter = iw * ih
+    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
+
+
+def clutter_box(image: np.ndarray, target, rng: np.random.Generator, tries: int = 16) -> np.ndarray:
+    """(x, y, w, h) of the most textured of ``tries`` target-sized boxes 1-3 target sizes away from
+    ``target`` that overlap it by IoU < 0.2: the background a tracker drifts to. Falls back to
+    ``textured_box`` when the target fills the frame."""
+    h_img, w_img = image.shape[:2]
+    tx, ty, tw, th = (float(v) for v in target)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grad = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    integral = cv2.integral(grad)
+    best, best_score = None, -1.0
+    for _ in range(tries):
+        k = rng.uniform(0.7, 1.4)
+        w, h = min(tw * k, w_img - 2), min(th * k, h_img - 2)
+        angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(1.0, 3.0) * max(tw, th)
+        x = np.clip(tx + tw / 2 + dist * np.cos(angle) - w / 2, 0, w_img - w)
+        y = np.clip(ty + th / 2 + dist * np.sin(angle) - h / 2, 0, h_img - h)
+        box = np.array([x, y, w, h])
+        if w < 2 or h < 2 or _box_iou(box, np.array([tx, ty, tw, th])) >= 0.2:
+            continue
+        x0, y0, x1, y1 = int(x), int(y), max(int(x + w), int(x) + 1), max(int(y + h), int(y) + 1)
+        score = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) / ((x1 - x0) * (y1 - y0))
+        if score > best_score:
+            best, best_score = box, score
+    return textured_box(image, rng) if best is None else best.astype(np.float64)

@@ -13,7 +13,7 @@ The weights expect ImageNet-normalised RGB in [0, 1]; the trackers feed raw 0..2
 the pysot family, RGB for SiamFC). ``fold_input_normalisation`` rewrites the stem so the raw input
 gives the ImageNet activations: channel order and 1 / (255 std) go into the stem conv, the mean
 term into the stem BN's running mean. Exact because the tracker geometry pads the stem with 0
-pixels (``output_stride=8``): the mean term is then the same at every output position.
+pixels (``output_stride`` 8 or 16): the mean term is then the same at every output position.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def init_imagenet_backbone(model: nn.Module, rgb_input: bool, weights: str | Pat
     bb = imagenet_mobilenet(model)
     if bb is None:
         raise BackboneError("this network has no ImageNet-layout MobileNetV2-1.0 backbone to initialise")
-    if bb.output_stride != 8:
+    if bb.output_stride not in (8, 16):
         raise BackboneError("folding the input normalisation needs the tracker geometry (stem padding 0)")
     path = Path(weights) if weights else find_imagenet_mobilenet_v2_weights()
     if path is None or not path.is_file():

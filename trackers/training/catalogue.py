@@ -48,6 +48,7 @@ class Entry:
     format: str
     content: str
     licence: str
+    start: int = 1  # the folder's frame (1-based, in name order) that ground-truth line 1 describes
 
 
 def load_entries(path: Path = SOURCES) -> list[Entry]:
@@ -62,7 +63,8 @@ def load_entries(path: Path = SOURCES) -> list[Entry]:
         repo = repos[raw["repo"]]
         commit = raw.get("commit", repo["commit"])  # a sequence only in the repository's history
         entries.append(Entry(raw["name"], raw["repo"], commit, raw["frames"],
-                             raw["gt"], raw["format"], raw.get("content", ""), repo.get("licence", "")))
+                             raw["gt"], raw["format"], raw.get("content", ""), repo.get("licence", ""),
+                             int(raw.get("start", 1))))
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
         raise CatalogueError(f"{path}: sequence names repeat")
@@ -136,9 +138,11 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
         gt = subprocess.run(["git", f"--git-dir={gitdir}", "show", f"{entry.commit}:{entry.gt}"],
                             capture_output=True, check=True).stdout.decode()
         boxes = boxes_from_text(gt, entry.format)
+    # A sub-sequence (UAV123's name_k): its ground truth covers the frames from ``start`` on.
+    frames = frames[entry.start - 1 :]
     if len(boxes) < 2 or len(boxes) > len(frames):
-        raise CatalogueError(f"{entry.name}: {len(frames)} frames but {len(boxes)} boxes")
-    frames = frames[: len(boxes)]  # a sub-sequence: its ground truth covers the first frames
+        raise CatalogueError(f"{entry.name}: {len(frames)} frames (from frame {entry.start}) but {len(boxes)} boxes")
+    frames = frames[: len(boxes)]
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
     try:
@@ -148,7 +152,7 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
         lines = ["NaN,NaN,NaN,NaN" if b is None else ",".join(f"{v:g}" for v in b) for b in boxes]
         (staging / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
         source = {"repo": entry.repo, "commit": entry.commit, "frames": entry.frames, "gt": entry.gt,
-                  "format": entry.format, "licence": entry.licence}
+                  "format": entry.format, "licence": entry.licence, "start": entry.start}
         (staging / "source.json").write_text(json.dumps(source, indent=2) + "\n")
         staging.rename(target)
     finally:

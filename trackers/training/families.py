@@ -117,7 +117,7 @@ class RPNFamily(Family):
         super().__init__(config, search_size, options)
         if self.opt["loc_loss"] not in ("smooth_l1", "l1"):
             raise ValueError(f"loc_loss must be smooth_l1 or l1, got {self.opt['loc_loss']!r}")
-        self.anchors = targets.grid_anchors(self.score_size, self.stride, search_size)
+        self.anchors = targets.grid_anchors(self.score_size, self.stride, search_size, config.anchor_scale)
 
     def targets(self, pair, rng):
         o = self.opt

@@ -12,6 +12,12 @@ sides scaled separately, so the target's aspect in the crop changes): without it
 trained on few tracks learns each training target's aspect instead of reading it from the
 image (measured: square boxes on an unseen pedestrian).
 
+Negatives attack distractor switches (DaSiamRPN's distractor-aware pairs): with probability
+``distractor`` a negative's search shows another object of the template's own video or image
+(another DAVIS object, another box of a still image, another annotated target) in the same frame
+when it is annotated there; otherwise, with probability ``background``, a textured region of the
+search frame away from the target (the clutter next to it); otherwise a target of another track.
+
 Unlabelled video gives self-supervised pairs: a random textured box in frame t is the target,
 and the search is the same place in frame t or a frame up to ``frame_range['video']`` away,
 with stronger photometric jitter.
@@ -26,7 +32,7 @@ import numpy as np
 
 from trackers.ops.crop import crop_square
 from trackers.ops.geometry import context_side
-from trackers.training.augment import color_jitter, grayscale, motion_blur, textured_box
+from trackers.training.augment import clutter_box, color_jitter, grayscale, motion_blur, textured_box
 from trackers.training.datasets import KINDS, Track, load_frame
 
 
@@ -44,6 +50,8 @@ class SamplingConfig:
     color: float = 1.0  # probability of colour jitter (each crop)
     gray: float = 0.1  # probability that both crops turn grey
     neg: float = 0.2  # probability of a negative pair
+    distractor: float = 0.5  # of negatives: another object of the same video / image, if any
+    background: float = 0.0  # of the other negatives: textured clutter of the search frame itself
     strong: float = 2.0  # colour jitter strength (and blur / grey odds x2) for self-supervised pairs
     video_same_frame: float = 0.5  # self-supervised pairs: search from the very same frame
     frame_range: dict[str, int] = field(
@@ -108,6 +116,11 @@ class PairSampler:
         if not tracks:
             raise ValueError("no track with a visible target to sample pairs from")
         self.by_kind = {k: [t for t in tracks if t.kind == k] for k in KINDS}
+        by_sequence: dict[str, list[Track]] = {}
+        for t in tracks:
+            if t.boxes is not None:
+                by_sequence.setdefault(t.sequence, []).append(t)
+        self.by_sequence = {k: v for k, v in by_sequence.items() if len(v) > 1}
         weights = kind_weights or {k: 1.0 for k in KINDS}
         self.kinds = [k for k in KINDS if self.by_kind[k] and weights.get(k, 0) > 0]
         if not self.kinds:
@@ -137,6 +150,28 @@ class PairSampler:
         box = textured_box(image, rng) if track.boxes is None else track.boxes[index]
         return image, box
 
+    def _negative(self, track: Track, s: int, rng) -> tuple[np.ndarray, np.ndarray]:
+        """(image, box) the search of a negative pair is centred on (see the module doc)."""
+        c = self.config
+        if track.sequence in self.by_sequence and rng.random() < c.distractor:
+            others = [o for o in self.by_sequence[track.sequence] if o is not track]
+            other = others[rng.integers(len(others))]
+            # The same frame when the other object is annotated in it: the distractor in context.
+            frame = track.frames[s]
+            index = other.frames.index(frame) if frame in other.frames else -1
+            if index < 0 or not np.isfinite(other.boxes[index]).all():
+                index = int(other.visible[rng.integers(len(other.visible))])
+            return load_frame(other.frames[index]), other.boxes[index]
+        if track.boxes is not None and rng.random() < c.background:
+            image = load_frame(track.frames[s])
+            return image, clutter_box(image, track.boxes[s], rng)
+        other = self._track(rng)
+        for _ in range(4):  # another target, not the template's own track if there is a choice
+            if other is not track:
+                break
+            other = self._track(rng)
+        return self._target(other, int(other.visible[rng.integers(len(other.visible))]), rng)
+
     # --- cropping ------------------------------------------------------------------------------
     def _template(self, image, box, rng):
         c = self.config
@@ -162,12 +197,7 @@ class PairSampler:
         negative = rng.random() < c.neg
         strong = track.kind == "video"
         if negative:
-            other = self._track(rng)
-            for _ in range(4):  # another target, not the template's own track if there is a choice
-                if other is not track:
-                    break
-                other = self._track(rng)
-            x_img, x_box = self._target(other, int(other.visible[rng.integers(len(other.visible))]), rng)
+            x_img, x_box = self._negative(track, s, rng)
         elif s == t:
             x_img, x_box = z_img, z_box
         elif track.boxes is None:

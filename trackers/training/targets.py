@@ -22,9 +22,9 @@ def grid_points(score_size: int, stride: int, search_size: int) -> np.ndarray:
     return point_grid(score_size, stride) + np.float32(search_size / 2)
 
 
-def grid_anchors(score_size: int, stride: int, search_size: int) -> np.ndarray:
+def grid_anchors(score_size: int, stride: int, search_size: int, scale: float = 8.0) -> np.ndarray:
     """(A*S*S, 4) cx, cy, w, h anchors in search-crop pixels, anchor-major then row, column."""
-    a = anchor_grid(score_size, stride).copy()
+    a = anchor_grid(score_size, stride, scales=(scale,)).copy()
     a[:, :2] += np.float32(search_size / 2)
     return a
 
@@ -164,6 +164,11 @@ def ban_targets(
     A negative pair labels ``neg_num`` points inside the small ellipse as negatives."""
     cls = -np.ones(len(points), dtype=np.int64)
     inner = ellipse_value(points, box, 0.25) < 1
+    if not inner.any() and not negative:
+        # On a coarse (stride-16) grid a small target's ellipse can fall between the points:
+        # the point nearest its centre is then the positive, so every pair teaches something.
+        cx, cy, _, _ = _centre_size(box)
+        inner[np.argmin(np.hypot(points[:, 0] - cx, points[:, 1] - cy))] = True
     if negative:
         cls[_select(np.flatnonzero(inner), neg_num, rng)] = 0
     else:
