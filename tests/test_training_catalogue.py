@@ -89,7 +89,7 @@ def test_sub_sequence_starts_at_its_first_annotated_frame(tmp_path):
     assert abs(cv2.imread(str(out / "img" / "0001.jpg")).mean() - 80) <= 2  # source frame 3
     assert json.loads((out / "source.json").read_text())["start"] == 3
     late = Entry("late", "someone/data", commit, "img", "sub_2.txt", "xywh", "test", "none", start=4)
-    with pytest.raises(CatalogueError, match=r"2 frames \(from frame 4\) but 3 boxes"):
+    with pytest.raises(CatalogueError, match=r"2 frames but 3 boxes \(from frame 4\)"):
         materialise(late, root, tmp_path / "out")
 
 

@@ -141,7 +141,7 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
     # A sub-sequence (UAV123's name_k): its ground truth covers the frames from ``start`` on.
     frames = frames[entry.start - 1 :]
     if len(boxes) < 2 or len(boxes) > len(frames):
-        raise CatalogueError(f"{entry.name}: {len(frames)} frames (from frame {entry.start}) but {len(boxes)} boxes")
+        raise CatalogueError(f"{entry.name}: {len(frames)} frames but {len(boxes)} boxes (from frame {entry.start})")
     frames = frames[: len(boxes)]
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
