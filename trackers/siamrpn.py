@@ -51,17 +51,6 @@ class SiamRPNppR50Config(PysotConfig):
             "window_influence": 0.50,
             "lr": 0.25,
         },
-        # One RPN head on layer5 at stride 16: 9x9 cells, anchors of 16 x 4 = 64 px (a typical
-        # target in the 255 crop), the imagenet preset's post-processing.
-        "s16": {
-            "architecture": "siamark__siamrpn_mobilev2_s16",
-            "stride": 16,
-            "base_size": 0,
-            "anchor_scale": 4.0,
-            "window_influence": 0.3,
-            "penalty_k": 0.15,
-            "lr": 0.25,
-        },
     }
 
 
@@ -88,6 +77,17 @@ class SiamRPNppMobileConfig(PysotConfig):
         # resources/recipes/tuning/siamrpnpp-mobilev2.json): mean AUC 0.373 with pysot's -> 0.407.
         "imagenet": {
             "architecture": "siamark__siamrpn_mobilev2",
+            "window_influence": 0.3,
+            "penalty_k": 0.15,
+            "lr": 0.25,
+        },
+        # One RPN head on layer5 at stride 16: 9x9 cells, anchors of 16 x 4 = 64 px (a typical
+        # target in the 255 crop), the imagenet preset's post-processing.
+        "s16": {
+            "architecture": "siamark__siamrpn_mobilev2_s16",
+            "stride": 16,
+            "base_size": 0,
+            "anchor_scale": 4.0,
             "window_influence": 0.3,
             "penalty_k": 0.15,
             "lr": 0.25,
