@@ -28,6 +28,19 @@ def git(cwd, *args):
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+def bare_mirror(tmp_path, work):
+    """Commit ``work`` and leave a bare snapshot of it at <mirror>/someone+data/repo, as fetch
+    does; returns (mirror root, commit)."""
+    git(work, "init", "-q")
+    git(work, "add", ".")
+    git(work, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data")
+    commit = git(work, "rev-parse", "HEAD")
+    root = tmp_path / "mirror"
+    (root / "someone+data").mkdir(parents=True)
+    git(tmp_path, "clone", "-q", "--bare", str(work), str(root / "someone+data" / "repo"))
+    return root, commit
+
+
 @pytest.fixture
 def mirror(tmp_path):
     """<mirror>/owner+name/repo: a bare snapshot, as fetch leaves it."""
@@ -45,14 +58,7 @@ def mirror(tmp_path):
     (work / "seq" / "poly.txt").write_text("1,2,11,2,11,22,1,22\n" * 5)
     (work / "other").mkdir()
     (work / "other" / "secret.txt").write_text("not allowlisted")
-    git(work, "init", "-q")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data")
-    commit = git(work, "rev-parse", "HEAD")
-    root = tmp_path / "mirror"
-    (root / "someone+data").mkdir(parents=True)
-    git(tmp_path, "clone", "-q", "--bare", str(work), str(root / "someone+data" / "repo"))
-    return root, commit
+    return bare_mirror(tmp_path, work)
 
 
 def entry(commit, name="s", frames="seq/img", gt="seq/gt.txt", fmt="xywh"):
@@ -76,13 +82,7 @@ def test_sub_sequence_starts_at_its_first_annotated_frame(tmp_path):
     for i in range(5):
         cv2.imwrite(str(work / "img" / f"{i + 1:06d}.jpg"), np.full((20, 30, 3), 40 * i, np.uint8))
     (work / "sub_2.txt").write_text("1,2,10,12\n2,2,10,12\n3,2,10,12\n")  # frames 3-5
-    git(work, "init", "-q")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data")
-    commit = git(work, "rev-parse", "HEAD")
-    root = tmp_path / "mirror"
-    (root / "someone+data").mkdir(parents=True)
-    git(tmp_path, "clone", "-q", "--bare", str(work), str(root / "someone+data" / "repo"))
+    root, commit = bare_mirror(tmp_path, work)
     sub = Entry("sub", "someone/data", commit, "img", "sub_2.txt", "xywh", "test", "none", start=3)
     out = materialise(sub, root, tmp_path / "out")
     assert len(list((out / "img").iterdir())) == 3

@@ -221,7 +221,7 @@ def bench_names(requested: list[str]) -> list[str]:
 def bench_method(args, name: str) -> tuple[str, object]:
     if name in REFERENCE_NAMES and name not in registry.names():
         # A reference tracker may be the subject too (e.g. --tracker kcf); it needs no weights.
-        return name, create_reference(name, args.nano_onnx, getattr(args, "vit_onnx", None))
+        return name, create_reference(name, args.nano_onnx, args.vit_onnx)
     tracker = registry.create(
         name, weights=args.weights, device=args.device, preset=args.preset, half=args.half
     )

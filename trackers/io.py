@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -254,6 +256,23 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged_folder(target: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``target`` to fill; when the block ends without an error it
+    replaces ``target`` by one rename, otherwise it is removed: readers never see half a folder."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
 
 
 def write_boxes(path: str | Path, boxes: Sequence[Sequence[float]]) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from trackers.metrics import iou
+
 # pysot's ImageNet colour PCA (eigenvectors scaled by sqrt(eigenvalue)), rows/cols in RGB order.
 RGB_PCA = np.array(
     [
@@ -46,6 +48,22 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.filter2D(img, -1, kernel)
 
 
+def _gradient_integral(image: np.ndarray) -> np.ndarray:
+    """Integral image of the gradient magnitude (|d/dx| + |d/dy| of the grey image)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grad = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    return cv2.integral(grad)
+
+
+def _mean_texture(integral: np.ndarray, box) -> float:
+    """Mean gradient magnitude inside ``box`` (x, y, w, h; at least one pixel)."""
+    x, y, w, h = box
+    x0, y0 = int(x), int(y)
+    x1, y1 = max(int(x + w), x0 + 1), max(int(y + h), y0 + 1)
+    total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+    return float(total / ((x1 - x0) * (y1 - y0)))
+
+
 def textured_box(
     image: np.ndarray,
     rng: np.random.Generator,
@@ -57,9 +75,7 @@ def textured_box(
     a self-supervised "target" that has something to track."""
     h_img, w_img = image.shape[:2]
     small = cv2.resize(image, (w_img // 2 or 1, h_img // 2 or 1), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    grad = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    integral = cv2.integral(grad)
+    integral = _gradient_integral(small)
     best, best_score = None, -1.0
     short = min(h_img, w_img)
     for _ in range(tries):
@@ -67,20 +83,10 @@ def textured_box(
         a = np.exp(rng.uniform(np.log(aspect[0]), np.log(aspect[1])))
         w, h = min(s * np.sqrt(a), w_img - 2), min(s / np.sqrt(a), h_img - 2)
         x, y = rng.uniform(0, w_img - w), rng.uniform(0, h_img - h)
-        x0, y0 = int(x / 2), int(y / 2)
-        x1, y1 = max(int((x + w) / 2), x0 + 1), max(int((y + h) / 2), y0 + 1)
-        total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-        score = total / ((x1 - x0) * (y1 - y0))
+        score = _mean_texture(integral, (x / 2, y / 2, w / 2, h / 2))
         if score > best_score:
             best, best_score = (x, y, w, h), score
     return np.asarray(best, dtype=np.float64)
-
-
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    iw = max(min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]), 0.0)
-    ih = max(min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]), 0.0)
-    inter = iw * ih
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
 
 
 def clutter_box(image: np.ndarray, target, rng: np.random.Generator, tries: int = 16) -> np.ndarray:
@@ -89,9 +95,7 @@ def clutter_box(image: np.ndarray, target, rng: np.random.Generator, tries: int 
     ``textured_box`` when the target fills the frame."""
     h_img, w_img = image.shape[:2]
     tx, ty, tw, th = (float(v) for v in target)
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    grad = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    integral = cv2.integral(grad)
+    integral = _gradient_integral(image)
     best, best_score = None, -1.0
     for _ in range(tries):
         k = rng.uniform(0.7, 1.4)
@@ -100,10 +104,9 @@ def clutter_box(image: np.ndarray, target, rng: np.random.Generator, tries: int 
         x = np.clip(tx + tw / 2 + dist * np.cos(angle) - w / 2, 0, w_img - w)
         y = np.clip(ty + th / 2 + dist * np.sin(angle) - h / 2, 0, h_img - h)
         box = np.array([x, y, w, h])
-        if w < 2 or h < 2 or _box_iou(box, np.array([tx, ty, tw, th])) >= 0.2:
+        if w < 2 or h < 2 or iou(box, (tx, ty, tw, th))[0] >= 0.2:
             continue
-        x0, y0, x1, y1 = int(x), int(y), max(int(x + w), int(x) + 1), max(int(y + h), int(y) + 1)
-        score = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]) / ((x1 - x0) * (y1 - y0))
+        score = _mean_texture(integral, box)
         if score > best_score:
             best, best_score = box, score
     return textured_box(image, rng) if best is None else best.astype(np.float64)

@@ -16,17 +16,16 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from trackers.io import staged_folder
 from trackers.training.recipe import RECIPES_DIR
 
 SOURCES = RECIPES_DIR / "sources.json"
@@ -143,9 +142,7 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
     if len(boxes) < 2 or len(boxes) > len(frames):
         raise CatalogueError(f"{entry.name}: {len(frames)} frames but {len(boxes)} boxes (from frame {entry.start})")
     frames = frames[: len(boxes)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=target.parent))
-    try:
+    with staged_folder(target) as staging:
         (staging / "img").mkdir()
         for i, data in enumerate(frames, start=1):
             (staging / "img" / f"{i:04d}.jpg").write_bytes(data)  # OpenCV reads by content, not suffix
@@ -154,10 +151,6 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
         source = {"repo": entry.repo, "commit": entry.commit, "frames": entry.frames, "gt": entry.gt,
                   "format": entry.format, "licence": entry.licence, "start": entry.start}
         (staging / "source.json").write_text(json.dumps(source, indent=2) + "\n")
-        staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return target
 
 

@@ -28,13 +28,13 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from trackers.io import staged_folder
 from trackers.metrics import iou
 from trackers.reference import OpenCVNanoReference, OpenCVVitReference
 from trackers.training.augment import textured_box
@@ -114,9 +114,7 @@ def write_span(track: Track, span: Span, out: Path, teachers: str = TEACHERS) ->
     """The span as an OTB sequence (written to a temporary folder, then renamed)."""
     name = f"{track.sequence}_p{span.start + 1:05d}"
     target = out / name
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out))
-    try:
+    with staged_folder(target) as staging:
         (staging / "img").mkdir()
         for i, path in enumerate(track.frames[span.start : span.start + len(span.boxes)], start=1):
             shutil.copyfile(path, staging / "img" / f"{i:04d}{Path(path).suffix}")
@@ -130,12 +128,6 @@ def write_span(track: Track, span: Span, out: Path, teachers: str = TEACHERS) ->
             "kept": span.kept,
         }
         (staging / "source.json").write_text(json.dumps(source, indent=2) + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return target
 
 
