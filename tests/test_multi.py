@@ -110,6 +110,8 @@ CASES = [
     ("siamrpn", "pysot__siamrpn_alex_dwxcorr"),
     ("siamrpnpp-mobilev2", "pysot__siamrpn_mobilev2_l234_dwxcorr"),
     ("siamrpnpp-mobilev2", "siamark__siamrpn_mobilev2"),
+    ("siamrpnpp-mobilev2", None),  # shipped: the stride-16 layout
+    ("siamban-efflite0", "siamark__siamban_efflite0_s16"),
     pytest.param("dasiamrpn", "dasiamrpn__SiamRPNBIG", marks=pytest.mark.slow),
     ("nanotrack", "nanotrack_v2/nanotrackv2.pth"),
     ("nanotrack", "nanotrack_v3/nanotrackv3.pth"),

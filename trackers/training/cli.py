@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (mixed precision on CUDA only)")
     p.add_argument("--recipe", metavar="FILE", help="recipe JSON (default: resources/recipes/<tracker>.json)")
     p.add_argument("--resume", action="store_true", help="continue from the last epoch checkpoint")
-    p.add_argument("--backbone-weights", metavar="FILE", help="ImageNet MobileNetV2-1.0 file")
+    p.add_argument("--backbone-weights", metavar="FILE", help="ImageNet backbone file (MobileNetV2-1.0 or EfficientNet-Lite0)")
     p.add_argument("--manifest", metavar="FILE", help="which data trains / evaluates (JSON)")
     p.add_argument("--cache-dir", metavar="DIR", help="video frames and pair cache (default: user cache)")
     p.add_argument("--pairs-per-epoch", type=int)

@@ -29,7 +29,7 @@ from trackers.devices import resolve_device
 from trackers.io import atomic_write_text
 from trackers.training.backbone import (
     folded_frozen_stages,
-    imagenet_mobilenet,
+    has_imagenet_backbone,
     init_imagenet_backbone,
     set_trainable,
     train_mode,
@@ -152,7 +152,7 @@ class Trainer:
             raise TrainingError(f"backbone_init must be auto, imagenet or none, got {mode!r}")
         head = self.family.init_head(self.model)
         head_note = f"; {head}" if head else ""
-        if mode == "imagenet" or (mode == "auto" and imagenet_mobilenet(self.model) is not None):
+        if mode == "imagenet" or (mode == "auto" and has_imagenet_backbone(self.model)):
             return init_imagenet_backbone(self.model, self.family.rgb, backbone_weights) + head_note
         return "random initialisation" + head_note
 
