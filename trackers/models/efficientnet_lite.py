@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trackers.models.stages import StagedBackbone
+
 # (expand e, kernel k, stride s, channels c, repeats n) for stages 1..7 of EfficientNet-Lite0.
 LITE0_STAGES = (
     (1, 3, 1, 16, 1),
@@ -96,7 +98,7 @@ class MBConv(nn.Module):
         return x + y if self.use_res_connect else y
 
 
-class EfficientNetLite(nn.Module):
+class EfficientNetLite(StagedBackbone):
     """EfficientNet-Lite0 stages ``layer0`` .. ``layer<max(used_layers)>``; ``forward`` returns the
     ``used_layers`` outputs (a tensor for one index, a list otherwise). ``output_stride=32`` is the
     ImageNet classifier trunk (to check the weights), 16 the tracker geometry (module doc)."""
@@ -120,18 +122,6 @@ class EfficientNetLite(nn.Module):
             self.add_module(f"layer{idx}", nn.Sequential(*blocks))
             channels.append(c)
         self._channels = channels
-
-    @property
-    def out_channels(self) -> list[int]:
-        return [self._channels[i] for i in self.used_layers]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
-        outs = []
-        for idx in range(self.depth + 1):
-            x = getattr(self, f"layer{idx}")(x)
-            outs.append(x)
-        picked = [outs[i] for i in self.used_layers]
-        return picked[0] if len(picked) == 1 else picked
 
 
 # --- ImageNet weights ----------------------------------------------------------------------------

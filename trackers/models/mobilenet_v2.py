@@ -46,6 +46,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from trackers.models.stages import StagedBackbone
+
 # (expand t, channels c, repeats n, stride s, dilation d) for layer1..layer7.
 SETTINGS = (
     (1, 16, 1, 1, 1),
@@ -110,7 +112,7 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.use_res_connect else self.conv(x)
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(StagedBackbone):
     """Stages ``layer0`` (stem) .. ``layer<max(used_layers)>``; ``forward`` returns the
     ``used_layers`` outputs (a tensor for one index, a list otherwise).
 
@@ -155,18 +157,6 @@ class MobileNetV2(nn.Module):
             channels.append(out_c)
             last_dilation = d
         self._channels = channels
-
-    @property
-    def out_channels(self) -> list[int]:
-        return [self._channels[i] for i in self.used_layers]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
-        outs = []
-        for idx in range(self.depth + 1):
-            x = getattr(self, f"layer{idx}")(x)
-            outs.append(x)
-        picked = [outs[i] for i in self.used_layers]
-        return picked[0] if len(picked) == 1 else picked
 
 
 # --- ImageNet MobileNetV2-1.0 weights ------------------------------------------------------------
