@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SIAMARK_SHARED", REPO.parent / "shared")).resolve()
@@ -23,3 +25,15 @@ OFFICIAL_KEYS = SHARED / "fixtures" / "official_keys"
 SEQUENCES = SHARED / "data" / "sequences"
 VIDEOS = SHARED / "data" / "videos"
 WEIGHTS = SHARED / "data" / "weights"
+
+
+# The forward fixtures are float32 outputs of the official code. Our float32 rounding depends on
+# which kernels oneDNN picks for the CPU (AVX2 vs AVX-512 moved three DaSiamRPN-BIG cls values by
+# 1.1e-5, past the README's 1e-5). Comparing in float64 removes our side's rounding; what is left
+# is the fixture's own float32 noise, measured at <= 1.9e-6 of the array scale (README §5).
+FIDELITY_DTYPE = torch.float64
+
+
+def fixture_tensor(a: np.ndarray) -> torch.Tensor:
+    """A fixture array as an input for a model compared against a forward fixture."""
+    return torch.from_numpy(np.asarray(a, dtype=np.float64))

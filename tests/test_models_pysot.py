@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from tests.formula_weights import formula_weights, official_keys
-from tests.shared_data import FIDELITY, needs_shared
+from tests.shared_data import FIDELITY, FIDELITY_DTYPE, fixture_tensor, needs_shared
 from trackers.models.builders import ARCHITECTURES
 from trackers.models.mobilenet_v2 import MobileNetV2
 from trackers.models.neck import AdjustAllLayer
@@ -160,12 +160,12 @@ def test_loaded_weights_match_formula_checksums(stem, loaded_model):
 
 @needs_shared
 @pytest.mark.parametrize("stem", FORWARD_STEMS)
-def test_forward_matches_official(stem, loaded_model):
-    model = loaded_model(stem)
+def test_forward_matches_official(stem):
+    model = _build_loaded(stem).to(FIDELITY_DTYPE)  # a copy: the cached models stay float32
     fx = np.load(FIDELITY / f"{stem}.npz")
     with torch.no_grad():
-        model.template(_tensor(fx["z"]))
-        out = model.track(_tensor(fx["x"]))
+        model.template(fixture_tensor(fx["z"]))
+        out = model.track(fixture_tensor(fx["x"]))
     # zf first: a mismatch there points at backbone/neck, otherwise at the head.
     zf_names = sorted(n for n in fx.files if n.startswith("zf_"))
     assert len(model.zf) == len(zf_names)
@@ -175,7 +175,7 @@ def test_forward_matches_official(stem, loaded_model):
         np.testing.assert_allclose(out[name].numpy(), fx[name], rtol=RTOL, atol=ATOL, err_msg=name)
     if "x_track" in fx.files:  # alex: the tracker's own 287 search size, same template
         with torch.no_grad():
-            out = model.track(_tensor(fx["x_track"]))
+            out = model.track(fixture_tensor(fx["x_track"]))
         for name in ("cls", "loc"):
             np.testing.assert_allclose(
                 out[name].numpy(), fx[f"{name}_track"], rtol=RTOL, atol=ATOL, err_msg=f"{name}_track"

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.formula_weights import formula_weights, official_keys
-from tests.shared_data import FIDELITY, needs_shared
+from tests.shared_data import FIDELITY, FIDELITY_DTYPE, fixture_tensor, needs_shared
 from trackers.models.dasiamrpn import DASIAMRPN_ARCHITECTURES, DaSiamRPN, build_dasiamrpn
 from trackers.models.siamfc_net import SIAMFC_ARCHITECTURES, SiamFCNet, build_siamfc_alexnetv1
 
@@ -25,10 +25,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
-
-
-def _t(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(a.astype(np.float32))
 
 
 @cache
@@ -130,12 +126,12 @@ def test_dasiamrpn_torch03_checkpoint_without_num_batches_tracked_loads_strict(s
 @needs_shared
 def test_siamfc_forward_fixture():
     fx = np.load(FIDELITY / "siamfc_pytorch__alexnetv1.npz")
-    net = _loaded("siamfc_pytorch__alexnetv1")
+    net = _loaded("siamfc_pytorch__alexnetv1").to(FIDELITY_DTYPE)
     with torch.no_grad():
-        net.template(_t(fx["z"]))
+        net.template(fixture_tensor(fx["z"]))
         np.testing.assert_allclose(net.kernel.numpy(), fx["zf_0"], **TOL)
-        response = net.track(_t(fx["x"]))
-        pair = net(_t(fx["z"]), _t(fx["x"]))
+        response = net.track(fixture_tensor(fx["x"]))
+        pair = net(fixture_tensor(fx["z"]), fixture_tensor(fx["x"]))
     assert response.shape == (1, 1, 17, 17)
     np.testing.assert_allclose(response.numpy(), fx["response"], **TOL)
     assert torch.equal(pair, response)
@@ -144,11 +140,11 @@ def test_siamfc_forward_fixture():
 @needs_shared
 def test_dasiamrpn_big_forward_fixture():
     fx = np.load(FIDELITY / "dasiamrpn__SiamRPNBIG.npz")
-    net = _loaded("dasiamrpn__SiamRPNBIG")
+    net = _loaded("dasiamrpn__SiamRPNBIG").to(FIDELITY_DTYPE)
     with torch.no_grad():
-        net.template(_t(fx["z"]))
-        out = net.track(_t(fx["x"]))
-        out_track = net.track(_t(fx["x_track"]))
+        net.template(fixture_tensor(fx["z"]))
+        out = net.track(fixture_tensor(fx["x"]))
+        out_track = net.track(fixture_tensor(fx["x_track"]))
     assert out["cls"].shape == (1, 10, 17, 17) and out["loc"].shape == (1, 20, 17, 17)
     assert out_track["cls"].shape == (1, 10, 19, 19) and out_track["loc"].shape == (1, 20, 19, 19)
     for name in ("cls", "loc"):

@@ -229,7 +229,8 @@ def test_pairs_are_reproducible_and_cached(tracks, tmp_path):
 
 
 def _negatives(tracks, **config):
-    base = dict(neg=1.0, shift=0, scale=0, template_shift=0, template_scale=0, blur=0, color=0, gray=0)
+    base = {"neg": 1.0, "shift": 0, "scale": 0, "template_shift": 0, "template_scale": 0}
+    base |= {"blur": 0, "color": 0, "gray": 0}
     sampler = PairSampler(tracks, SamplingConfig(**{**base, **config}))
     rng = np.random.default_rng(0)
     return sampler, [sampler.sample(rng) for _ in range(6)]
