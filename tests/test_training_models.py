@@ -13,11 +13,10 @@ import trackers
 from tests.shared_data import WEIGHTS, needs_shared
 from tests.test_training_datasets import write_synthetic_otb
 from trackers.architectures import build
-from trackers.checkpoints import detect_architecture
+from trackers.checkpoints import detect_architecture, read_state_dict
 from trackers.models.mobilenet_v2 import (
     load_imagenet_mobilenet_v2,
     mobilenet_v2_imagenet,
-    read_imagenet_mobilenet_v2_weights,
 )
 from trackers.models.siamfc_net import correlate, correlate_fft
 from trackers.training.backbone import (
@@ -150,7 +149,7 @@ def test_backbone_init_refuses_other_backbones():
 @needs_shared
 @pytest.mark.parametrize("rgb", [False, True])
 def test_folded_normalisation_gives_the_imagenet_activations(rgb):
-    sd = read_imagenet_mobilenet_v2_weights(IMAGENET_FILE)
+    sd = read_state_dict(IMAGENET_FILE)
     plain, folded = mobilenet_v2_imagenet((2,)).eval(), mobilenet_v2_imagenet((2,)).eval()
     load_imagenet_mobilenet_v2(plain, sd)
     load_imagenet_mobilenet_v2(folded, fold_input_normalisation(sd, rgb_input=rgb))
@@ -252,7 +251,9 @@ def test_distractor_negatives_show_another_object_of_the_same_frame(tmp_path):
         assert pair.negative
         # The search is centred on the other square: its box sits at the crop centre, 63.5 px wide.
         np.testing.assert_allclose((pair.box[:2] + pair.box[2:]) / 2, 127.5, atol=2.5)
-        assert (pair.search[127, 127] == (0, 200, 255)).all() or (pair.template[63, 63] == (0, 200, 255)).all()
+        assert (pair.search[127, 127] == (0, 200, 255)).all() or (
+            pair.template[63, 63] == (0, 200, 255)
+        ).all()
 
 
 def test_background_negatives_are_clutter_next_to_the_target(tracks):

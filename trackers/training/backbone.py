@@ -23,13 +23,13 @@ its input scaling is folded by ``trackers.models.efficientnet_lite.fold_lite_inp
 from __future__ import annotations
 
 import copy
-import pickle
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from trackers.checkpoints import CheckpointError, read_state_dict
 from trackers.models.efficientnet_lite import (
     EfficientNetLite,
     find_efficientnet_lite0_weights,
@@ -41,7 +41,6 @@ from trackers.models.mobilenet_v2 import (
     MobileNetV2,
     find_imagenet_mobilenet_v2_weights,
     load_imagenet_mobilenet_v2,
-    read_imagenet_mobilenet_v2_weights,
 )
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # RGB
@@ -88,7 +87,9 @@ def fold_input_normalisation(state_dict: dict[str, torch.Tensor], rgb_input: boo
 
 def has_imagenet_backbone(model: nn.Module) -> bool:
     """Whether ``init_imagenet_backbone`` has ImageNet weights for the model's backbone."""
-    return imagenet_mobilenet(model) is not None or isinstance(getattr(model, "backbone", None), EfficientNetLite)
+    return imagenet_mobilenet(model) is not None or isinstance(
+        getattr(model, "backbone", None), EfficientNetLite
+    )
 
 
 def _weights_file(weights: str | Path | None, find, missing: str) -> Path:
@@ -105,18 +106,24 @@ def init_imagenet_backbone(model: nn.Module, rgb_input: bool, weights: str | Pat
     if isinstance(bb, EfficientNetLite):
         path = _weights_file(weights, find_efficientnet_lite0_weights, MISSING_LITE0)
         try:
-            sd = torch.load(path, map_location="cpu", weights_only=True)
-            n_tensors, n_values = load_imagenet_efficientnet_lite(bb, fold_lite_input(sd, rgb_input))
-        except (pickle.UnpicklingError, KeyError, TypeError, AttributeError, RuntimeError, ValueError) as exc:
+            n_tensors, n_values = load_imagenet_efficientnet_lite(
+                bb, fold_lite_input(read_state_dict(path), rgb_input)
+            )
+        except (CheckpointError, KeyError, TypeError, AttributeError, RuntimeError, ValueError) as exc:
             raise BackboneError(f"{path}: not EfficientNet-Lite0 ImageNet weights ({exc})") from exc
         return f"ImageNet EfficientNet-Lite0 backbone from {path.name} ({n_tensors} tensors, {n_values:,} values)"
     bb = imagenet_mobilenet(model)
     if bb is None:
-        raise BackboneError("this network has no ImageNet-layout MobileNetV2-1.0 or EfficientNet-Lite0 backbone to initialise")
+        raise BackboneError(
+            "this network has no ImageNet-layout MobileNetV2-1.0 or EfficientNet-Lite0 backbone to initialise"
+        )
     if bb.output_stride not in (8, 16):
         raise BackboneError("folding the input normalisation needs the tracker geometry (stem padding 0)")
     path = _weights_file(weights, find_imagenet_mobilenet_v2_weights, MISSING_WEIGHTS)
-    sd = fold_input_normalisation(read_imagenet_mobilenet_v2_weights(path), rgb_input)
+    try:
+        sd = fold_input_normalisation(read_state_dict(path), rgb_input)
+    except CheckpointError as exc:
+        raise BackboneError(f"{path}: not MobileNetV2-1.0 ImageNet weights ({exc})") from exc
     report = load_imagenet_mobilenet_v2(bb, sd)
     return (
         f"ImageNet MobileNetV2-1.0 backbone from {path.name} ({len(report.mapping)} tensors, "
