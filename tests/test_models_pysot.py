@@ -8,6 +8,7 @@ against B search crops give the same result as B single runs.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 
@@ -160,8 +161,8 @@ def test_loaded_weights_match_formula_checksums(stem, loaded_model):
 
 @needs_shared
 @pytest.mark.parametrize("stem", FORWARD_STEMS)
-def test_forward_matches_official(stem):
-    model = _build_loaded(stem).to(FIDELITY_DTYPE)  # a copy: the cached models stay float32
+def test_forward_matches_official(stem, loaded_model):
+    model = copy.deepcopy(loaded_model(stem)).to(FIDELITY_DTYPE)  # the cached model stays float32
     fx = np.load(FIDELITY / f"{stem}.npz")
     with torch.no_grad():
         model.template(fixture_tensor(fx["z"]))
