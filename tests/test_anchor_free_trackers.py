@@ -41,10 +41,11 @@ def test_siamban_mobilev2_s16_geometry_and_checkpoint_preset(tmp_path, own_rng):
 
     config_cls = trackers.get("siamban-mobilev2").config_cls
     config = config_cls.create("s16")
-    assert (config.architecture, config.stride, config.score_size()) == (
+    assert (config.architecture, config.stride, config.score_size(255), config.score_size()) == (
         "siamark__siamban_mobilev2_s16",
         16,
         9,
+        13,  # the preset's 319 px search crop
     )
     net = build(config.architecture)
     z = torch.rand(2, 3, 127, 127) * 255
@@ -73,7 +74,7 @@ def test_siamban_mobilev2_s16_geometry_and_checkpoint_preset(tmp_path, own_rng):
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
     tracker.init(frame, (100, 80, 40, 30))
     result = tracker.track(frame)
-    assert result.response.shape == (9, 9) and np.isfinite(result.box).all()
+    assert result.response.shape == (13, 13) and np.isfinite(result.box).all()
 
 
 @needs_shared

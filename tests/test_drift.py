@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -279,12 +280,13 @@ def test_forward_backward_needs_a_forward_range():
 
 
 # -- real runs on ../shared -----------------------------------------------------------------------
-# The shipped siamban-mobilev2 weights on CPU with SiamBAN's VOT2018 post-processing (preset
-# vot2018: the settings before the validation search, under which these failures were measured
-# and still happen; the searched defaults hold the jogger longer). Measured with it (first 300 frames of each
-# sequence): it loses the jogger behind the pole at frame 87 of otb_jogging (IoU 0 from there,
-# yet scores stay ~0.95) and drifts off the rider in otb_motorrolling (IoU < 0.1 from frame
-# 142, scores collapse below 0.3); vot_car1 is tracked well (mean IoU 0.76, no flags).
+# Real failures. The monitor tests read recorded runs (tests/data/drift_runs.json) of a tracker
+# whose score collapses when it fails: the stride-8 siamban-mobilev2 Siamark shipped until
+# 2026-12-04, preset vot2018. It loses the jogger behind the pole at frame 87 of otb_jogging
+# (IoU 0 from there, yet scores stay ~0.95) and drifts off the rider in otb_motorrolling (IoU < 0.1
+# from frame 142, scores collapse below 0.3). The trackers shipped now do not make those
+# failures show in their scores (issue 14), so the live runs below use the shipped siamfc
+# (preset mobilev2): it loses the jogger at frame 69, and vot_car1 it tracks well.
 
 LOST_IOU = 0.1  # below this the box is on something else
 
@@ -293,6 +295,7 @@ LOST_IOU = 0.1  # below this the box is on something else
 def one_thread():
     """One torch thread: the machine running the suite is small and busy; more threads thrash."""
     import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -302,7 +305,7 @@ def one_thread():
 def shipped_tracker():
     import trackers
 
-    return trackers.create("siamban-mobilev2", device="cpu", preset="vot2018")
+    return trackers.create("siamfc", device="cpu", preset="mobilev2")
 
 
 class Sequence:
@@ -336,14 +339,20 @@ def jogging(one_thread):
     return seq, run, lost
 
 
+def recorded_run(name: str, count: int):
+    """A recorded failing run (see above): its sequence, ((frame, box, score), ...) and lost frames."""
+    runs = json.loads((Path(__file__).parent / "data" / "drift_runs.json").read_text())[name]
+    seq = Sequence(name, count)
+    results = [(f, tuple(runs["boxes"][f - 1]), runs["scores"][f - 1]) for f in range(1, count)]
+    lost = [f for f, box, _ in results if seq.iou(f, box) < LOST_IOU]
+    return seq, results, lost
+
+
 @needs_shared
-@pytest.mark.slow
-def test_monitor_flags_the_onset_of_a_real_failure(jogging):
-    seq, run, lost = jogging
-    assert len(lost) >= 5, "the tracker was expected to lose the jogger (measured: from frame 87)"
-    flags = monitor_run(
-        DriftSettings(), 0, seq.box(0), ((f, run.forward[f], run.forward_scores[f]) for f in range(1, 101))
-    )
+def test_monitor_flags_the_onset_of_a_real_failure():
+    seq, results, lost = recorded_run("otb_jogging", 101)
+    assert len(lost) >= 5 and lost[0] == 87, "the recorded run loses the jogger from frame 87"
+    flags = monitor_run(DriftSettings(), 0, seq.box(0), results)
     # Scores stay high on the wrong target; the collapse just before the jump is what shows.
     onset = [f for f in flags if lost[0] - 5 <= f <= lost[0]]
     assert onset, f"no flag near the failure at frame {lost[0]}; flags: {flags}"
@@ -363,22 +372,12 @@ def test_forward_backward_flags_every_lost_frame(jogging):
 
 
 @needs_shared
-@pytest.mark.slow
-def test_monitor_flags_a_score_collapse(one_thread):
-    seq = Sequence("otb_motorrolling", 164)
-    tracker = shipped_tracker()
-    tracker.init(seq.frame(0), seq.box(0))
-    monitor = DriftMonitor(DriftSettings())
-    monitor.reset(seq.box(0), 0)
-    flags, ious = {}, {}
-    for frame in range(1, 164):
-        result = tracker.track(seq.frame(frame))
-        ious[frame] = seq.iou(frame, result.box)
-        if reason := monitor.update(frame, result.box, result.score):
-            flags[frame] = reason
-    lost = [f for f, v in ious.items() if v < LOST_IOU]
-    assert len(lost) >= 10, "the tracker was expected to drift off the rider (measured: from frame 142)"
-    # Measured: every lost frame flagged, and all 35 flags on frames with IoU < 0.5.
+def test_monitor_flags_a_score_collapse():
+    seq, results, lost = recorded_run("otb_motorrolling", 164)
+    ious = {f: seq.iou(f, box) for f, box, _ in results}
+    flags = monitor_run(DriftSettings(), 0, seq.box(0), results)
+    assert len(lost) >= 10, "the recorded run drifts off the rider (from frame 142)"
+    # Measured: every lost frame flagged, and all flags on frames with IoU < 0.5.
     assert sum(f in flags for f in lost) >= 0.9 * len(lost)
     assert sum(ious[f] < 0.5 for f in flags) >= 0.9 * len(flags)
     assert any(r.startswith("score ") and "<" in r for r in flags.values())
@@ -392,9 +391,7 @@ def test_few_flags_when_the_tracker_does_well(one_thread):
     tracker.init(seq.frame(0), seq.box(0))
     results = [(f, tracker.track(seq.frame(f))) for f in range(1, 100)]
     mean_iou = sum(seq.iou(f, r.box) for f, r in results) / len(results)
-    assert mean_iou > 0.6, (
-        f"vot_car1 was expected to be tracked well (measured mean IoU 0.76), got {mean_iou:.2f}"
-    )
+    assert mean_iou > 0.6, f"vot_car1 was expected to be tracked well (mean IoU > 0.6), got {mean_iou:.2f}"
     flags = monitor_run(DriftSettings(), 0, seq.box(0), ((f, r.box, r.score) for f, r in results))
     # Measured 0 here, and 4 flags in 1,337 frames over the seven sequences tracked without a
     # failure; 2 in 99 frames leaves room for platform differences and still fails a bad rule.

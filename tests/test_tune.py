@@ -18,6 +18,7 @@ from trackers.tune import coordinate_search, parse_grid
 class StepConfig:
     step: float = 0.0
     unused: float = 1.0
+    size: int = 255
 
 
 class StepTracker(Tracker):
@@ -76,3 +77,10 @@ def test_unknown_parameter_and_bad_grid(fake_registry):
     for bad in ("a", "a=", "a=x"):
         with pytest.raises(ValueError):
             parse_grid([bad])
+
+
+def test_integer_settings_are_tried_as_integers(fake_registry):
+    """A crop size from the float grid must reach the tracker as an int (range(), array shapes)."""
+    coordinate_search("step", {"size": [319.0]}, sequences(n=1, frames=3))
+    tried = [v["size"] for v in fake_registry if "size" in v]
+    assert tried == [255, 319] and all(type(v) is int for v in tried)
