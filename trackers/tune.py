@@ -71,7 +71,7 @@ def coordinate_search(
     if unknown:
         raise ValueError(f"{tracker_name} has no hyper-parameter(s) {', '.join(unknown)}")
     start = {name: getattr(config, name) for name in grid}
-    # Integer settings (crop sizes, intervals) stay integers: the grid is parsed as floats.
+    # Integer settings (crop sizes) stay integers: the grid is parsed as floats.
     grid = {
         name: [
             int(v) if isinstance(start[name], int) and not isinstance(start[name], bool) else v
