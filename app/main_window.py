@@ -34,7 +34,6 @@ import trackers
 from app import APP_NAME
 from app.annotations import Annotations
 from app.autosave import INTERVAL_MS, AutosaveStore
-from app.drift import DriftMonitor, DriftSettings
 from app.response_panel import ResponsePanel
 from app.results import ResultsTable
 from app.settings import Settings
@@ -49,6 +48,7 @@ from app.window_documents import DocumentActions
 from app.window_editing import EditingActions
 from app.window_tracking import Run, TrackingActions
 from trackers.base import Box
+from trackers.drift import DriftMonitor, DriftSettings
 
 REPAINT_INTERVAL_MS = 33  # at most ~30 repaints per second, however fast the tracker is
 DEFAULT_SIZE = QSize(1400, 900)
@@ -69,6 +69,7 @@ class MainWindow(DocumentActions, EditingActions, TrackingActions, QMainWindow):
         self.autosave = autosave if autosave is not None else AutosaveStore()
         self._autosaved_version = 0
         self._monitors: dict[int, DriftMonitor] = {}
+        self._start_boxes: dict = {}  # track id -> box where the current run started
         self.run: Run | None = None
         self.last_run: Run | None = None
         self.controller = TrackingController(self)
@@ -233,6 +234,10 @@ class MainWindow(DocumentActions, EditingActions, TrackingActions, QMainWindow):
         self.pause_on_flag_action = self._action(
             "&Pause at flagged frames", self._set_pause_on_flag, None, True
         )
+        self.fuse_action = self._action(
+            "&Fuse with a run back from the next keyframe", self._set_fuse_with_keyframes, None, True
+        )
+        self.fuse_action.setChecked(self.drift_settings.fuse_with_keyframes)
         # Started from the Track menu; all disabled while a run is in progress.
         self.run_actions = (
             self.track_action,
@@ -245,6 +250,7 @@ class MainWindow(DocumentActions, EditingActions, TrackingActions, QMainWindow):
             track_menu.addAction(action)
         track_menu.addSeparator()
         track_menu.addAction(self.pause_on_flag_action)
+        track_menu.addAction(self.fuse_action)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&Shortcuts", self.show_shortcuts, "F1"))

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 from app import APP_NAME
 from app.annotations import Annotations
 from app.autosave import AutosaveStore, Recovery
-from app.drift import DriftSettings
 from app.project import SUFFIX as PROJECT_SUFFIX
 from app.project import (
     Project,
@@ -27,6 +26,7 @@ from app.project import (
     save_project,
     video_fingerprint,
 )
+from trackers.drift import DriftSettings
 
 
 class DocumentActions:
@@ -161,6 +161,7 @@ class DocumentActions:
             return False
         self.drift_settings = DriftSettings.from_dict(project.settings.get("drift", {}))
         self.pause_on_flag_action.setChecked(self.drift_settings.pause_on_flag)
+        self.fuse_action.setChecked(self.drift_settings.fuse_with_keyframes)
         self.project_path = (
             Path(path)
             if recovered_from is None

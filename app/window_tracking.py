@@ -9,24 +9,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.annotations import BoxChange, Edit, tracked_box
-from app.drift import DriftMonitor, consistency_flags
 from app.results import ResultsTable
 from app.tracker_panel import has_shipped_weights
 from app.tracking_worker import Target, TrackerSpec, TrackJob, no_weights_message
 from trackers.base import Box
+from trackers.drift import DriftMonitor, consistency_flags, converged_with, fuse_runs
 
 
 @dataclass
 class Run:
     """The tracking run in progress: what it is for and what it has changed so far."""
 
-    kind: str  # "track" writes boxes; "check" only collects them for the consistency check
+    #: "track" writes boxes; "check" only collects them for the consistency check; "fuse" is
+    #: the run back from the next keyframe after a "track" run, fused with it when it ends
+    kind: str
     text: str
     direction: int
     track_ids: tuple[int, ...]
     changes: list[BoxChange] = field(default_factory=list)
-    collected: dict[int, Box] = field(default_factory=dict)  # "check": frame -> box
+    collected: dict[int, tuple[Box, float]] = field(default_factory=dict)  # "check" / "fuse": frame -> (box, score)
     check_range: tuple[int, int] = (0, 0)
+    #: a "track" run of one object that ends at a manual keyframe: (its start frame, the
+    #: keyframe, the tracker) — a run back from the keyframe follows and the two are fused
+    fuse_with: tuple[int, int, TrackerSpec] | None = None
     paused_at: str = ""  # why the run paused itself (a drift flag), "" if it did not
     paused_frame: int | None = None
 
@@ -112,6 +117,18 @@ class TrackingActions:
         run = Run(
             "track", f"Track {names} {way} from frame {start}", direction, tuple(t.track_id for t in targets)
         )
+        keyframe = targets[0].stop
+        track = self.annotations.track(targets[0].track_id)
+        if (
+            len(targets) == 1
+            and self.drift_settings.fuse_with_keyframes
+            and keyframe is not None
+            and (entry := track.get(keyframe)) is not None
+            and entry.is_manual
+            and entry.box is not None
+            and abs(keyframe - start) >= 2
+        ):
+            run.fuse_with = (start, keyframe, spec)
         return self._start_run(run, TrackJob(self.video.reader(), start, tuple(targets), spec, direction))
 
     def check_consistency(self) -> bool:
@@ -160,6 +177,8 @@ class TrackingActions:
         self.pause()
         self.run = run
         self._monitors = {t.track_id: DriftMonitor(self.drift_settings) for t in job.targets}
+        # Every track's box where the run starts: the convergence rule flags only new overlaps.
+        self._start_boxes = self._boxes_at(job.start)
         for target in job.targets:
             self._monitors[target.track_id].reset(target.box)
             self.maps.setdefault(target.track_id, ResultsTable(self.frame_count))
@@ -195,11 +214,21 @@ class TrackingActions:
         if run is None or run.paused_frame is not None:
             return  # results the worker sent before it saw the pause are dropped: it stops there
         for track_id, result in results.items():
-            if run.kind == "check":  # compared at the end, never stored
-                run.collected[index] = tuple(float(v) for v in result.box)
+            if run.kind in ("check", "fuse"):  # compared / fused at the end, not stored now
+                run.collected[index] = (tuple(float(v) for v in result.box), float(result.score))
                 continue
             self.maps[track_id].set_result(index, result)  # every result is kept, whatever is shown
-            flag = self._monitors[track_id].update(index, result.box, result.score)
+            flag = self._monitors[track_id].update(index, result.box, result.score, self.video.size)
+            others = {k: b for k, b in self._boxes_at(index).items() if k != track_id}
+            others.update({k: r.box for k, r in results.items() if k != track_id})
+            same = converged_with(
+                result.box,
+                self._start_boxes.get(track_id),
+                others,
+                self._start_boxes,
+                self.drift_settings.converge_iou,
+            )
+            flag = "; ".join(r for r in (flag, same) if r)
             if not result.ok:
                 flag = result.message or "tracker lost the target (non-finite output)"
             changes = self.annotations.tracked_changes(
@@ -216,6 +245,15 @@ class TrackingActions:
         if self._follow or index == self.current_frame:
             self.go_to(index)
 
+    def _boxes_at(self, frame: int) -> dict:
+        """track id -> its box on ``frame`` (tracks with none there left out)."""
+        boxes = {}
+        for track in self.annotations:
+            entry = track.get(frame)
+            if entry is not None and entry.box is not None:
+                boxes[track.id] = entry.box
+        return boxes
+
     def _on_tracking_failed(self, message: str) -> None:
         self._run_failed = True
         self.show_error("Tracking failed", message)
@@ -231,10 +269,14 @@ class TrackingActions:
         self._set_running(False)
         self._follow = False
         message = ""
-        if run is not None and run.kind == "track":
-            # The whole run is one undo step; its boxes are in the model already.
+        if run is not None and run.kind == "track" and self._start_fuse(run):
+            return  # the run back from the keyframe follows; its end finishes both
+        if run is not None and run.kind in ("track", "fuse"):
+            if run.kind == "fuse":
+                message = self._finish_fuse(run)
+            # The whole run (both runs, when fused) is one undo step; its boxes are in the model.
             self._push(Edit(run.text, (), tuple(run.changes)), already_applied=True)
-            message = run.paused_at or f"{run.text}: {len({c.frame for c in run.changes})} frames tracked"
+            message = message or run.paused_at or f"{run.text}: {len({c.frame for c in run.changes})} frames tracked"
         elif run is not None and run.kind == "check":
             message = self._finish_check(run)
         self.autosave_now()
@@ -253,7 +295,7 @@ class TrackingActions:
             for f in range(first + 1, last)
             if (e := track.get(f)) is not None and e.box is not None and not e.is_manual
         }
-        backward = {f: b for f, b in run.collected.items() if f in stored}
+        backward = {f: b for f, (b, _score) in run.collected.items() if f in stored}
         if len(backward) < len(stored):
             return f"Consistency check stopped early: {len(backward)} of {len(stored)} frames compared."
         flags = consistency_flags(stored, backward, self.drift_settings.consistency_iou)
@@ -262,8 +304,53 @@ class TrackingActions:
         )
         return f"{run.text}: {len(flags)} of {len(stored)} frames disagree (flagged)"
 
+    def _start_fuse(self, run: Run) -> bool:
+        """After a complete "track" run that ended at a manual keyframe: track back from the
+        keyframe over the same frames (a "fuse" run carrying the first run's changes)."""
+        if run.fuse_with is None or run.paused_frame is not None or self._run_failed:
+            return False
+        start, keyframe, spec = run.fuse_with
+        track_id = run.track_ids[0]
+        span = range(start + run.direction, keyframe, run.direction)
+        if {c.frame for c in run.changes} != set(span):
+            return False  # stopped early: nothing to fuse with
+        box = self.annotations.track(track_id).get(keyframe).box
+        fuse = Run(
+            "fuse",
+            f"{run.text}, fused with a run back from keyframe {keyframe}",
+            -run.direction,
+            run.track_ids,
+            changes=run.changes,
+            check_range=(start, keyframe),
+        )
+        job = TrackJob(self.video.reader(), keyframe, (Target(track_id, box, start),), spec, -run.direction)
+        return self._start_run(fuse, job)
+
+    def _finish_fuse(self, run: Run) -> str:
+        track_id = run.track_ids[0]
+        start, keyframe = run.check_range
+        track = self.annotations.track(track_id)
+        span = range(min(start, keyframe) + 1, max(start, keyframe))
+        if set(run.collected) != set(span):
+            return f"{run.text}: the run back was stopped; the first run's boxes are kept"
+        forward = {
+            f: (e.box, e.score) for f in span if (e := track.get(f)) is not None and e.box is not None
+        }
+        fused = fuse_runs(forward, run.collected, self.drift_settings.consistency_iou)
+        changes = self.annotations.tracked_changes(
+            track_id, [(f, tracked_box(v.box, v.score, v.flag)) for f, v in fused.items()]
+        )
+        if changes:
+            self.annotations.apply(Edit("", (), tuple(changes)))
+            run.changes.extend(changes)
+        parted = sum(bool(v.flag) for v in fused.values())
+        return f"{run.text}: {len(span)} frames, {parted} where the two runs part (flagged)"
+
     def _set_pause_on_flag(self, enabled: bool) -> None:
         self.drift_settings = replace(self.drift_settings, pause_on_flag=bool(enabled))
+
+    def _set_fuse_with_keyframes(self, enabled: bool) -> None:
+        self.drift_settings = replace(self.drift_settings, fuse_with_keyframes=bool(enabled))
 
     def set_overlay_enabled(self, enabled: bool) -> None:
         self.view.set_overlay_enabled(enabled)

@@ -110,6 +110,8 @@ def window(qtbot, config_dir, fake_tracker, frames_folder):
 def run(window, qtbot, action) -> None:
     with qtbot.waitSignal(window.controller.finished, timeout=30_000):
         assert action()
+    # A run that ended at a keyframe may be followed by the run back from it (fusion).
+    qtbot.waitUntil(lambda: window.run is None and not window.controller.running, timeout=30_000)
 
 
 def boxes_of(window, track_id=1):
@@ -132,6 +134,7 @@ def test_several_objects_are_tracked_in_one_pass(window, qtbot):
 
 
 def test_retracking_never_touches_manual_boxes_and_stops_at_the_next_keyframe(window, qtbot):
+    window.fuse_action.setChecked(False)  # the runs alone (fusion: the test below)
     window.set_box((5, 5, 10, 10))  # keyframe on 0
     window.go_to(20, now=True)
     window.set_box((30, 30, 10, 10))  # keyframe on 20
@@ -154,6 +157,42 @@ def test_retracking_never_touches_manual_boxes_and_stops_at_the_next_keyframe(wi
     assert track.get(8).box == (50, 5, 10, 10) and track.get(8).is_manual
     assert track.get(9).box[:2] == (41, 30)  # 11 steps from frame 20's box
     assert window.last_run.direction == -1
+
+
+def test_a_run_to_a_keyframe_is_fused_with_a_run_back_from_it(window, qtbot):
+    window.set_box((5, 5, 10, 10))  # keyframe on 0
+    window.go_to(20, now=True)
+    window.set_box((25, 5, 10, 10))  # keyframe on 20
+    window.go_to(0, now=True)
+    Scripted.scores = {19: 0.6}
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    assert window.last_run.kind == "fuse" and window.last_run.direction == -1
+    track = window.annotations.track(1)
+    # The fake moves +1 px per step both ways: forward x = 5 + f, back from 20: x = 25 + (20 - f).
+    assert track.get(19).box[0] == pytest.approx(25.0) and not track.get(19).flag  # agree: averaged
+    assert track.get(19).score == pytest.approx(0.6)
+    assert track.get(18).box[0] == pytest.approx(23.0)  # 4 px apart (IoU 0.43): the forward box
+    assert "forward/backward IoU 0.43" in track.get(18).flag
+    assert all(track.get(f).source is BoxSource.TRACKED for f in range(1, 20))
+    assert track.get(20).is_manual and track.get(20).box == (25, 5, 10, 10)
+    assert "fused" in window.statusBar().currentMessage()
+    assert window.undo_stack.undoText().startswith("Track #1 forward from frame 0, fused")
+    QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)  # both runs are one undo step
+    assert sorted(track.frames()) == [0, 20]
+
+
+def test_fusion_can_be_turned_off_and_needs_a_keyframe_at_the_end(window, qtbot):
+    window.set_box((5, 5, 10, 10))
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))  # to the end: no keyframe there
+    assert window.last_run.kind == "track"
+    window.go_to(20, now=True)
+    window.set_box((25, 5, 10, 10))
+    window.fuse_action.setChecked(False)
+    assert window.drift_settings.fuse_with_keyframes is False
+    window.go_to(0, now=True)
+    run(window, qtbot, lambda: window.track_forward(spec=SPEC))
+    assert window.last_run.kind == "track"
+    assert not window.annotations.track(1).flagged_frames()
 
 
 def test_a_tracking_run_is_one_undo_step(window, qtbot):

@@ -1,4 +1,4 @@
-"""Drift flags (app/drift.py): each rule on synthetic score / box sequences, settings round
+"""Drift flags (trackers/drift.py): each rule on synthetic score / box sequences, settings round
 trips, forward/backward consistency with scripted trackers, and real runs on ../shared."""
 
 from __future__ import annotations
@@ -9,21 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from app.drift import (
+from tests.shared_data import SEQUENCES, needs_shared
+from trackers.drift import (
     DriftMonitor,
     DriftSettings,
     box_iou,
     consistency_flags,
+    converged_with,
+    detection_quality,
+    failure_starts,
     forward_backward,
     monitor_run,
 )
-from tests.shared_data import SEQUENCES, needs_shared
 
 BOX = (100.0, 100.0, 40.0, 80.0)
 
 
 def monitor(**changes) -> DriftMonitor:
-    m = DriftMonitor(DriftSettings(**changes))
+    # One rule at a time: the start-level rule is off unless a test turns it on.
+    m = DriftMonitor(DriftSettings(**{"start_ratio": 0.0, **changes}))
     m.reset(BOX, 0)
     return m
 
@@ -193,6 +197,79 @@ def test_monitor_run_collects_flags():
     flags = monitor_run(DriftSettings(min_score=0.3), 0, BOX, results)
     assert set(flags) == {2, 3}
     assert flags[2].startswith("score 0.10")
+
+
+def test_score_well_below_the_targets_own_start_level_for_some_frames():
+    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, persist=2, window=4)
+    assert feed(m, [0.6, 0.62, 0.58, 0.6]) == [""] * 4  # the start level: median 0.6
+    # 0.5 < 0.9 x 0.6 once is a blip; twice in a row is flagged, and keeps flagging while low.
+    out = feed(m, [0.5, 0.6, 0.5, 0.5, 0.45, 0.7], start=5)
+    assert out[:3] == ["", "", ""]
+    assert out[3] == "score 0.50 well below this target's start level 0.60" and out[4] and not out[5]
+
+
+def test_start_level_rule_is_off_at_zero_and_restarts_with_reset():
+    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.0, window=2)
+    assert not any(feed(m, [0.9, 0.9, 0.1, 0.1, 0.1]))
+    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, persist=1, window=2)
+    feed(m, [0.9, 0.9])
+    m.reset(BOX, 10)  # a manual box: a new start level is learnt from the next frames
+    assert not any(feed(m, [0.3, 0.3, 0.3], start=11))
+
+
+def test_a_jump_of_the_centre_is_measured_in_target_sizes():
+    m = monitor(max_jump=1.0)
+    side = math.sqrt(BOX[2] * BOX[3])
+    assert m.update(1, shifted(BOX, 0.8 * side), 0.9) == ""
+    assert m.update(2, shifted(BOX, 0.8 * side + 1.5 * side), 0.9) == "jumped 1.5 target sizes in one frame"
+
+
+def test_a_collapsed_box_and_a_box_leaving_the_frame_are_flagged():
+    m = monitor()
+    assert m.update(1, (10.0, 10.0, 1.0, 1.0), 0.9, (640, 480)).startswith("box collapsed to 1.0×1.0 px")
+    m = monitor(max_jump=100.0)
+    assert m.update(1, (600.0, 100.0, 40.0, 80.0), 0.9, (640, 480)) == ""  # on the edge, inside
+    assert m.update(2, (620.0, 100.0, 40.0, 80.0), 0.9, (640, 480)) == ""  # half outside
+    assert m.update(3, (630.0, 100.0, 40.0, 80.0), 0.9, (640, 480)) == "box 75% outside the frame"
+    assert m.update(4, (630.0, 100.0, 40.0, 80.0), 0.9) == ""  # frame size unknown: not checked
+
+
+def test_new_settings_are_validated():
+    for data, message in (
+        ({"start_ratio": 1.5}, "drift.start_ratio"),
+        ({"persist": 0}, "drift.persist"),
+        ({"max_jump": 0}, "drift.max_jump"),
+        ({"converge_iou": -1}, "drift.converge_iou"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            DriftSettings.from_dict(data)
+    assert DriftSettings.from_dict({"persist": 3.0}).persist == 3
+
+
+def test_two_tracks_converging_on_one_object():
+    a, b = (0.0, 0.0, 40.0, 40.0), (200.0, 0.0, 40.0, 40.0)
+    on_a = (2.0, 1.0, 40.0, 40.0)
+    assert converged_with(on_a, b, {1: a}, {1: a}, 0.6) == "on the same object as track #1"
+    assert converged_with(b, b, {1: a}, {1: a}, 0.6) == ""
+    # A rider and the bike: overlapping from the start, not an identity switch.
+    assert converged_with(on_a, on_a, {1: a}, {1: a}, 0.6) == ""
+    assert converged_with(None, b, {1: a}, {1: a}, 0.6) == ""
+
+
+def test_failure_starts_and_detection_quality():
+    iou = [1.0, 0.8, 0.4, 0.3, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, math.nan, 0.9]
+    assert failure_starts(iou) == [2, 12]  # an absent target with a box counts as a failure
+    flagged = [False] * len(iou)
+    flagged[4] = True  # 2 frames after the first start: caught
+    q = detection_quality(flagged, iou, tolerance=5)
+    assert (q.failures, q.caught, q.false_flags, q.frames) == (2, 1, 0, 13)
+    flagged = [False] * len(iou)
+    flagged[9] = flagged[10] = True  # 2-3 frames before the start at 12: caught, not false
+    q = detection_quality(flagged, iou, tolerance=5)
+    assert (q.caught, q.false_flags) == (1, 0)
+    q = detection_quality(flagged, iou, tolerance=1)
+    assert (q.caught, q.false_flags) == (0, 1)  # one run of flagged good frames = one false flag
+    assert q.recall == 0 and q.false_per_100 == pytest.approx(100 / 13)
 
 
 # -- forward / backward consistency --------------------------------------------------------------
@@ -393,6 +470,9 @@ def test_few_flags_when_the_tracker_does_well(one_thread):
     mean_iou = sum(seq.iou(f, r.box) for f, r in results) / len(results)
     assert mean_iou > 0.6, f"vot_car1 was expected to be tracked well (mean IoU > 0.6), got {mean_iou:.2f}"
     flags = monitor_run(DriftSettings(), 0, seq.box(0), ((f, r.box, r.score) for f, r in results))
-    # Measured 0 here, and 4 flags in 1,337 frames over the seven sequences tracked without a
-    # failure; 2 in 99 frames leaves room for platform differences and still fails a bad rule.
-    assert len(flags) <= 2, flags
+    # False flags: flagged frames whose box is right (IoU >= 0.5) with no failure start within 5
+    # frames. Measured 0.85 per 100 frames for siamfc on the validation set (calibrated scores,
+    # resources/weights/README.md); 2 in 99 frames leaves room and still fails a bad rule.
+    iou = [1.0] + [seq.iou(f, r.box) for f, r in results]
+    quality = detection_quality([f in flags for f in range(100)], iou)
+    assert quality.false_flags <= 2, (flags, quality)

@@ -8,7 +8,10 @@ Conventions, stated once for the whole engine:
   expanded to three equal channels.
 * **Boxes** are ``(x, y, w, h)`` floats in 0-based pixel coordinates: ``(x, y)`` is the
   top-left corner, the pixel (0, 0) covers [0, 1) x [0, 1).
-* **Scores** are in [0, 1]: the tracker's confidence in the returned box.
+* **Scores** are in [0, 1]: the tracker's confidence in the returned box. With a calibration
+  (``Tracker.calibration``, fitted per shipped weights file: trackers/calibration.py) the score
+  is the estimated probability that the box overlaps the target by IoU >= 0.5; the network's
+  own score is then kept in ``TrackResult.extras["raw_score"]``.
 * **Response maps** are float32 (rows, cols) arrays in [0, 1]; ``MapGeometry`` places each
   cell on the image so a GUI can overlay the map without knowing the tracker.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import copy
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -105,6 +109,8 @@ class Tracker(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: raw score -> P(IoU >= 0.5); None: the score is the network's own (uncalibrated)
+    calibration: Callable[[float], float] | None = None
 
     def __init__(self) -> None:
         self._state: Any = None
@@ -128,6 +134,9 @@ class Tracker(ABC):
         result = self._track(frame)
         if all(math.isfinite(v) for v in result.box) and math.isfinite(result.score):
             result.score = float(min(max(result.score, 0.0), 1.0))
+            if self.calibration is not None:
+                result.extras["raw_score"] = result.score
+                result.score = float(min(max(self.calibration(result.score), 0.0), 1.0))
             self._last_good = result
             return result
         # A NaN / inf from the network must not poison the state of the following frames.

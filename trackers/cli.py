@@ -1,4 +1,4 @@
-"""``python -m trackers list | track | bench``.
+"""``python -m trackers list | track | bench | calibrate | tune``.
 
 User errors (bad box, unreadable video, wrong checkpoint, missing weights, ...) print one
 ``error: ...`` line on stderr and exit with code 2; there is no traceback for them.
@@ -80,7 +80,9 @@ def _list_one(name: str, run) -> int:
         ("shipped weights", str(weights) if weights else "none: pass --weights FILE"),
     ]
     if figures:
-        quality = f"success AUC {figures.auc:.3f}, precision@20 {figures.precision:.3f}, {figures.fps:.1f} fps"
+        quality = (
+            f"success AUC {figures.auc:.3f}, precision@20 {figures.precision:.3f}, {figures.fps:.1f} fps"
+        )
         fields.append(("measured", f"{quality} ({_run_summary(run)})"))
     label = max(len(k) for k, _ in fields) + 2
     for key, value in fields:
@@ -121,8 +123,10 @@ def cmd_list(args) -> int:
             rows.append(("*" if name == best else " ", name, *cells, info.description))
         print("\n".join(_table(("", "name", "AUC", "fps", "description"), rows, width)))
         if run:
-            note = (f"AUC = success AUC; one `bench` run on {_run_summary(run)} "
-                    f"(sequences: {', '.join(run.sequences)}; fps on {run.hardware or 'an unrecorded machine'}).")
+            note = (
+                f"AUC = success AUC; one `bench` run on {_run_summary(run)} "
+                f"(sequences: {', '.join(run.sequences)}; fps on {run.hardware or 'an unrecorded machine'})."
+            )
             say(note)
         print()
     others = [n for n in registry.names() if n not in shipped]
@@ -168,14 +172,49 @@ def _check_max_frames(args) -> None:
         raise UsageError("--max-frames must be at least 2 (one init frame and one tracked frame)")
 
 
+class _FirstFrameSize:
+    """A frame source that notes the (width, height) of the first frame it yields."""
+
+    def __init__(self, source):
+        self.source, self.size = source, None
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __iter__(self):
+        for frame in self.source:
+            if self.size is None:
+                self.size = (frame.shape[1], frame.shape[0])
+            yield frame
+
+
+def write_scores(path, boxes, scores, frame_size) -> None:
+    """``frame,score,flags`` per frame (1-based; flags: the drift monitor's reasons, ``;``-separated)."""
+    import csv
+    import io
+
+    from trackers.drift import DriftMonitor
+
+    monitor = DriftMonitor()
+    monitor.reset(tuple(boxes[0]), 0)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([1, "1.0000", ""])
+    for f in range(1, len(boxes)):
+        reasons = monitor.update(f, tuple(boxes[f]), float(scores[f]), frame_size)
+        writer.writerow([f + 1, f"{scores[f]:.4f}", reasons.replace("; ", ";")])
+    atomic_write_text(path, text.getvalue())
+
+
 def cmd_track(args) -> int:
     box = parse_box(args.init)
     _check_max_frames(args)
     if args.weights == registry.RANDOM:
         raise UsageError("--weights random is for speed measurements (bench) only; track needs a checkpoint")
     out = Path(args.out)
-    if out.is_dir() or not out.parent.is_dir():
-        raise UsageError(f"--out {out}: must be a file in an existing folder")
+    for option, target in (("--out", out), ("--scores", Path(args.scores) if args.scores else None)):
+        if target is not None and (target.is_dir() or not target.parent.is_dir()):
+            raise UsageError(f"{option} {target}: must be a file in an existing folder")
     if args.tracker in REFERENCE_NAMES and args.tracker not in registry.names():
         raise UsageError(f"{args.tracker} is an OpenCV reference tracker, for bench only; see `list`")
     source = open_source(args.video or args.sequence)
@@ -183,9 +222,18 @@ def cmd_track(args) -> int:
         args.tracker, weights=args.weights, device=args.device, preset=args.preset, half=args.half
     )
     print(f"{args.tracker}: weights {getattr(tracker, 'weights_source', '?')}", file=sys.stderr)
+    if args.scores and getattr(tracker, "calibration", None) is None:
+        print(
+            f"warning: no calibration for these weights: --scores gets {args.tracker}'s raw score, "
+            "not P(IoU >= 0.5) (python -m trackers calibrate fits one)",
+            file=sys.stderr,
+        )
     progress = _ProgressPrinter()
+    frames = _FirstFrameSize(source)
     try:
-        boxes, _scores, seconds = run_sequence(tracker, source, box, progress=progress, max_frames=args.max_frames)
+        boxes, scores, seconds = run_sequence(
+            tracker, frames, box, progress=progress, max_frames=args.max_frames
+        )
     finally:
         progress.finish()
     decoded = getattr(source, "decoded_frames", None)
@@ -196,6 +244,8 @@ def cmd_track(args) -> int:
             file=sys.stderr,
         )
     write_boxes(out, boxes)
+    if args.scores:
+        write_scores(args.scores, boxes, scores, frames.size)
     fps = (len(boxes) - 1) / seconds if seconds > 0 else float("nan")
     print(f"tracked {len(boxes)} frames ({fps:.1f} fps) -> {out}", file=sys.stderr)
     return 0
@@ -312,6 +362,76 @@ def cmd_bench(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------------- calibrate
+
+
+def cmd_calibrate(args) -> int:
+    from trackers.bench import load_sequence
+    from trackers.calibration import (
+        CALIBRATION_FILE,
+        calibrate_runs,
+        drift_quality,
+        held_out_scores,
+        run_uncalibrated,
+        write_file,
+    )
+
+    _check_max_frames(args)
+    names = bench_names(args.tracker)
+    if len(names) > 1 and args.weights:
+        raise UsageError("--weights applies to one tracker; calibrate several with their shipped weights")
+    paths = args.sequences or validation_sequences(Path(args.validation))
+    sequences = [load_sequence(p, args.max_frames) for p in paths]
+    entries, records = {}, {}
+    for name in names:
+        tracker = registry.create(
+            name, weights=args.weights, device=args.device, preset=args.preset, half=args.half
+        )
+        runs = []
+        for seq in sequences:
+            runs.append(run_uncalibrated(tracker, seq))
+            print(f"{seq.name}: {name} {len(seq.frames)} frames", file=sys.stderr, flush=True)
+        entry = calibrate_runs(runs)
+        quality = drift_quality(runs, held_out_scores(runs))
+        entry["drift_held_out"] = {
+            "failures": quality.failures,
+            "caught_within_5": quality.caught,
+            "recall": round(quality.recall, 4),
+            "false_flags_per_100": round(quality.false_per_100, 3),
+        }
+        entry["weights_sha256"] = _weights_sha256(tracker)
+        entry["weights"] = Path(str(tracker.weights_source)).name
+        entries[name] = entry
+        records[name] = {r.name: r.to_dict() for r in runs}
+        print(
+            f"{name}: {entry['frames']} frames, {100 * entry['success_rate']:.0f}% with IoU >= 0.5; "
+            f"AUROC {entry['auroc']:.3f} (held out {entry['auroc_held_out']:.3f}); "
+            f"ECE raw {entry['ece_raw']:.3f} -> calibrated, held out {entry['ece_held_out']:.3f}; "
+            f"drift flags: {quality.caught}/{quality.failures} failure starts within 5 frames, "
+            f"{quality.false_per_100:.2f} false flags / 100 frames"
+        )
+        for b in entry["reliability_held_out"]:
+            print(
+                f"  predicted {b['low']:.1f}-{b['high']:.1f}: {b['frames']:5d} frames, "
+                f"mean {b['predicted']:.2f}, observed {b['observed']:.2f}"
+            )
+    if args.json:
+        target = Path(args.json)
+        write_file(
+            target,
+            entries,
+            command="python -m trackers " + shlex.join(args.argv),
+            date=datetime.date.today().isoformat(),
+            sequences=[s.name for s in sequences],
+            max_frames=args.max_frames,
+        )
+        if target.resolve() == CALIBRATION_FILE.resolve():
+            print(f"wrote {target}: the shipped trackers now report calibrated scores", file=sys.stderr)
+    if args.records:
+        atomic_write_text(args.records, json.dumps(records) + "\n")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------- tune
 
 
@@ -324,8 +444,13 @@ def cmd_tune(args) -> int:
     paths = args.sequences or validation_sequences(Path(args.validation))
     sequences = [load_sequence(p, args.max_frames) for p in paths]
     result = coordinate_search(
-        args.tracker, grid, sequences, log=lambda m: print(m, file=sys.stderr, flush=True),
-        weights=args.weights, device=args.device, preset=args.preset,
+        args.tracker,
+        grid,
+        sequences,
+        log=lambda m: print(m, file=sys.stderr, flush=True),
+        weights=args.weights,
+        device=args.device,
+        preset=args.preset,
     )
     print(f"{args.tracker}: {len(result.trials)} settings on {len(sequences)} sequences")
     for trial in sorted(result.trials, key=lambda t: -t.mean_auc):
@@ -353,7 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trackers", description="Siamark tracking engine")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="trackers, the recommended one, shipped weights and their measured quality")
+    p = sub.add_parser(
+        "list", help="trackers, the recommended one, shipped weights and their measured quality"
+    )
     p.add_argument("name", nargs="?", help="one tracker: its presets, checkpoint layouts and weights")
 
     def sequences_args(p):
@@ -364,7 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="DIR",
             help="the training manifest's validation sequences, in DIR (python -m trackers.training.catalogue)",
         )
-        p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence")
+        p.add_argument(
+            "--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence"
+        )
 
     def common(p, many=False):
         if many:
@@ -395,6 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output text file: one x,y,w,h line per frame")
     p.add_argument("--max-frames", type=int, metavar="N", help="track only the first N frames")
+    p.add_argument(
+        "--scores",
+        metavar="FILE",
+        help="also write frame,score,flags per frame (1-based; calibrated P(IoU >= 0.5); drift reasons, ;-separated)",
+    )
 
     p = sub.add_parser("bench", help="success AUC / precision / fps on OTB-layout sequences")
     common(p, many=True)
@@ -406,13 +540,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("BACKBONE", "HEAD"),
         help="add a cv2.TrackerNano reference row from these two ONNX files",
     )
-    p.add_argument("--vit-onnx", metavar="FILE", help="add a cv2.TrackerVit reference row (VitTrack's ONNX file)")
+    p.add_argument(
+        "--vit-onnx", metavar="FILE", help="add a cv2.TrackerVit reference row (VitTrack's ONNX file)"
+    )
+
+    p = sub.add_parser(
+        "calibrate", help="fit each model's score -> P(IoU >= 0.5) map on the validation sequences"
+    )
+    common(p, many=True)
+    sequences_args(p)
+    p.add_argument(
+        "--json", metavar="FILE", help="write the maps here (resources/weights/calibration.json ships)"
+    )
+    p.add_argument("--records", metavar="FILE", help="also write every frame's box, raw score and IoU (JSON)")
 
     p = sub.add_parser("tune", help="search inference hyper-parameters on the validation sequences")
     common(p)
     sequences_args(p)
-    p.add_argument("--param", action="append", required=True, metavar="NAME=V1,V2,...",
-                   help="a hyper-parameter and its candidate values (repeat; searched in this order)")
+    p.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="NAME=V1,V2,...",
+        help="a hyper-parameter and its candidate values (repeat; searched in this order)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write every trial as JSON")
     return parser
 
@@ -422,7 +573,13 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     # cv2.TrackerNano logs a "Targets are not supported" warning on every create: noise in a CLI.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    command = {"list": cmd_list, "track": cmd_track, "bench": cmd_bench, "tune": cmd_tune}[args.command]
+    command = {
+        "list": cmd_list,
+        "track": cmd_track,
+        "bench": cmd_bench,
+        "calibrate": cmd_calibrate,
+        "tune": cmd_tune,
+    }[args.command]
     try:
         return command(args)
     except (ValueError, OSError) as exc:  # SourceError, CheckpointError, NoWeightsError are ValueErrors

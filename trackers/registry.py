@@ -152,4 +152,9 @@ def create(
         source = str(path)
     tracker = info.tracker_cls(config, model, device=device, half=half)
     tracker.weights_source = source
+    if weights != RANDOM:
+        from trackers.calibration import for_weights
+
+        # Fitted for this exact file (its SHA-256); a user's own checkpoint stays uncalibrated.
+        tracker.calibration = for_weights(name, path)
     return tracker

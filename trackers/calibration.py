@@ -1,0 +1,310 @@
+"""Calibrated confidence: a tracker's raw score mapped to P(IoU >= 0.5 with the truth).
+
+A raw score says how much the search crop looks like the template; it is not a probability, and
+each network has its own scale (one sits near 0.9 on a lost target, another near 0.5 on a good
+one). ``python -m trackers calibrate`` runs each shipped model over the validation set, pairs
+every tracked frame's raw score with whether its box overlaps the truth by IoU >= 0.5, and fits
+an isotonic (monotone, pool-adjacent-violators) map from one to the other. The maps live in
+``resources/weights/calibration.json`` next to the weights, each keyed by its weights file's
+SHA-256: a map applies only to the exact file it was fitted for (``for_weights``).
+
+Monotone on purpose: it keeps the raw score's ranking (so the AUROC of telling failures from
+good frames is the raw score's), and it cannot invent structure a dozen sequences do not hold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trackers.io import atomic_write_text
+from trackers.measured import sha256_of
+
+CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "resources" / "weights" / "calibration.json"
+#: the IoU a box needs to count as right: the annotators' bar (app.effort.MIN_IOU) and the issue's
+SUCCESS_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Piecewise-linear, non-decreasing map from raw score to probability (knots ``x`` -> ``y``)."""
+
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        xs, ys = np.asarray(self.x, float), np.asarray(self.y, float)
+        if len(xs) < 1 or len(xs) != len(ys):
+            raise ValueError("calibration: needs as many probabilities as score knots, at least one")
+        if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+            raise ValueError("calibration: knots must be finite numbers")
+        if np.any(np.diff(xs) < 0) or np.any(np.diff(ys) < 0):
+            raise ValueError("calibration: knots must be non-decreasing")
+        if ys.min() < 0 or ys.max() > 1:
+            raise ValueError("calibration: probabilities must lie in [0, 1]")
+
+    def __call__(self, raw: float) -> float:
+        if not math.isfinite(raw):
+            return raw
+        return float(np.interp(raw, self.x, self.y))
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(raw, float), self.x, self.y)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"x": [round(v, 6) for v in self.x], "y": [round(v, 6) for v in self.y]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Calibration:
+        if not isinstance(data, dict) or "x" not in data or "y" not in data:
+            raise ValueError("calibration: expected an object with knot lists x and y")
+        try:
+            return cls(tuple(float(v) for v in data["x"]), tuple(float(v) for v in data["y"]))
+        except (TypeError, ValueError):
+            raise ValueError("calibration: x and y must be lists of numbers") from None
+
+
+def fit_isotonic(raw: Sequence[float], success: Sequence[bool]) -> Calibration:
+    """Isotonic regression of ``success`` on ``raw`` (pool adjacent violators).
+
+    Each pooled block becomes two knots (its lowest and highest raw score) at the block's rate,
+    shrunk by one pseudo-success and one pseudo-failure so that no block of a few frames claims
+    certainty (0 or 1); between blocks the map is linear.
+    """
+    raw = np.asarray(raw, float)
+    ok = np.asarray(success, bool)
+    keep = np.isfinite(raw)
+    raw, ok = raw[keep], ok[keep]
+    if len(raw) == 0:
+        raise ValueError("calibration: no finite scores to fit")
+    order = np.argsort(raw, kind="stable")
+    raw, ok = raw[order], ok[order].astype(float)
+    # Blocks: [sum of successes, count, lowest score, highest score]; equal scores pool first.
+    blocks: list[list[float]] = []
+    for value in np.unique(raw):
+        sel = raw == value
+        blocks.append([ok[sel].sum(), float(sel.sum()), value, value])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
+            s, n, _lo, hi = blocks.pop()
+            blocks[-1][0] += s
+            blocks[-1][1] += n
+            blocks[-1][3] = hi
+    xs, ys = [], []
+    for s, n, lo, hi in blocks:
+        rate = (s + 1.0) / (n + 2.0)
+        xs += [lo, hi] if hi > lo else [lo]
+        ys += [rate, rate] if hi > lo else [rate]
+    # The shrinkage can break monotonicity between a small block and a large one: restore it.
+    return Calibration(tuple(xs), tuple(np.maximum.accumulate(ys)))
+
+
+def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+    """P(a positive frame scores higher than a negative one), ties counting half (Mann-Whitney U).
+    NaN when either class is empty."""
+    s = np.asarray(scores, float)
+    pos = np.asarray(positive, bool)
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    order = np.argsort(s, kind="stable")
+    ranks = np.empty(len(s))
+    sorted_s = s[order]
+    # Average ranks over ties.
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    frames: int
+    predicted: float  # mean predicted probability in the bin
+    observed: float  # fraction of those frames with IoU >= 0.5
+
+
+def reliability(predicted: Sequence[float], success: Sequence[bool], bins: int = 10) -> list[ReliabilityBin]:
+    """The reliability diagram's table: equal-width probability bins, empty bins left out."""
+    p = np.asarray(predicted, float)
+    ok = np.asarray(success, bool)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        sel = index == b
+        if sel.any():
+            out.append(
+                ReliabilityBin(
+                    float(edges[b]),
+                    float(edges[b + 1]),
+                    int(sel.sum()),
+                    float(p[sel].mean()),
+                    float(ok[sel].mean()),
+                )
+            )
+    return out
+
+
+def expected_calibration_error(predicted: Sequence[float], success: Sequence[bool], bins: int = 10) -> float:
+    """Frame-weighted mean |predicted - observed| over the reliability bins."""
+    table = reliability(predicted, success, bins)
+    total = sum(b.frames for b in table)
+    return float(sum(b.frames * abs(b.predicted - b.observed) for b in table) / total) if total else math.nan
+
+
+# -- the stored maps ------------------------------------------------------------------------------
+
+
+def load_file(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, Any]]:
+    """tracker name -> its entry; {} when there is no file or it cannot be read (uncalibrated)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+        return {k: v for k, v in doc["trackers"].items() if isinstance(v, dict)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def for_weights(tracker: str, weights: Path | None, path: Path = CALIBRATION_FILE) -> Calibration | None:
+    """The stored map of ``tracker`` if it was fitted for exactly this ``weights`` file."""
+    if weights is None or not Path(weights).is_file():
+        return None
+    entry = load_file(path).get(tracker)
+    if not entry or entry.get("weights_sha256") != sha256_of(Path(weights)):
+        return None
+    try:
+        return Calibration.from_dict(entry.get("map"))
+    except ValueError:
+        return None
+
+
+def write_file(path: Path, entries: dict[str, dict[str, Any]], **meta: Any) -> None:
+    """Atomically write ``{"meta": ..., "trackers": {name: entry}}``; entries of trackers not
+    re-fitted this time are kept from the existing file."""
+    merged = {**load_file(path), **entries}
+    atomic_write_text(path, json.dumps({"meta": meta, "trackers": merged}, indent=2) + "\n")
+
+
+# -- measuring on sequences -----------------------------------------------------------------------
+
+
+@dataclass
+class SequenceRun:
+    """One tracker's run over one sequence: what calibration and the drift checks are measured on."""
+
+    name: str
+    frame_size: tuple[int, int]  # (width, height)
+    boxes: np.ndarray  # (N, 4); row 0 = the init box
+    raw: np.ndarray  # (N,) raw scores; row 0 = 1 (the init frame)
+    iou: np.ndarray  # (N,) IoU with the truth; NaN where the target is absent
+
+    def to_dict(self) -> dict[str, Any]:
+        def clean(a):
+            return [None if not math.isfinite(v) else round(float(v), 5) for v in np.ravel(a)]
+
+        return {
+            "frame_size": list(self.frame_size),
+            "boxes": [clean(b) for b in self.boxes],
+            "raw": clean(self.raw),
+            "iou": clean(self.iou),
+        }
+
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, Any]) -> SequenceRun:
+        def arr(values):
+            return np.array([math.nan if v is None else v for v in values], float)
+
+        return cls(
+            name,
+            tuple(data["frame_size"]),
+            np.array([arr(b) for b in data["boxes"]]),
+            arr(data["raw"]),
+            arr(data["iou"]),
+        )
+
+
+def run_uncalibrated(tracker, sequence) -> SequenceRun:
+    """Track ``sequence`` (a ``trackers.bench.BenchSequence``) with ``tracker``'s raw scores."""
+    from trackers.bench import run_sequence
+    from trackers.metrics import iou, valid_mask
+
+    saved, tracker.calibration = tracker.calibration, None
+    try:
+        boxes, raw, _seconds = run_sequence(tracker, sequence.frames, sequence.init_box)
+    finally:
+        tracker.calibration = saved
+    overlap = iou(boxes, sequence.groundtruth)
+    overlap[~valid_mask(sequence.groundtruth)] = math.nan
+    h, w = sequence.frames[0].shape[:2]
+    return SequenceRun(sequence.name, (w, h), boxes, raw, overlap)
+
+
+def tracked_frames(runs: Sequence[SequenceRun]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(raw scores, success, sequence names) of every tracked frame with a visible target."""
+    raw, ok, groups = [], [], []
+    for run in runs:
+        visible = np.isfinite(run.iou[1:])
+        raw.append(run.raw[1:][visible])
+        ok.append(run.iou[1:][visible] >= SUCCESS_IOU)
+        groups += [run.name] * int(visible.sum())
+    return np.concatenate(raw), np.concatenate(ok), np.asarray(groups)
+
+
+def calibrate_runs(runs: Sequence[SequenceRun]) -> dict[str, Any]:
+    """Fit the map on every run; measure it on each sequence with a map fitted without it."""
+    raw, ok, _groups = tracked_frames(runs)
+    fitted = fit_isotonic(raw, ok)
+    # What the map does on a sequence it has not seen: the honest figures for the model card.
+    scores = held_out_scores(runs)
+    held_out = np.concatenate([scores[r.name][1:][np.isfinite(r.iou[1:])] for r in runs])
+    return {
+        "map": fitted.to_dict(),
+        "frames": len(raw),
+        "sequences": [r.name for r in runs],
+        "success_rate": round(float(ok.mean()), 4),
+        # The failure detector's figure: how well the score tells IoU < 0.5 frames from the rest.
+        "auroc": round(roc_auc(raw, ok), 4),
+        "auroc_held_out": round(roc_auc(held_out, ok), 4),
+        "ece_raw": round(expected_calibration_error(raw, ok), 4),
+        "ece_held_out": round(expected_calibration_error(held_out, ok), 4),
+        "reliability_held_out": [vars(b) for b in reliability(held_out, ok)],
+    }
+
+
+def held_out_scores(runs: Sequence[SequenceRun]) -> dict[str, np.ndarray]:
+    """Each run's scores through a map fitted on the other runs only."""
+    out = {}
+    for run in runs:
+        others = [r for r in runs if r is not run]
+        raw, ok, _groups = tracked_frames(others) if others else tracked_frames([run])
+        out[run.name] = fit_isotonic(raw, ok).apply(run.raw)
+    return out
+
+
+def drift_quality(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray], settings=None):
+    """The drift monitor's flags on each run (with ``scores[run.name]`` as its scores), measured
+    against the run's IoU track (``trackers.drift.detection_quality``), summed over the runs."""
+    from trackers.drift import DetectionQuality, DriftMonitor, detection_quality
+
+    total = DetectionQuality(0, 0, 0, 0)
+    for run in runs:
+        monitor = DriftMonitor(settings)
+        monitor.reset(tuple(run.boxes[0]), 0)
+        s = scores[run.name]
+        flagged = [False] + [
+            bool(monitor.update(f, tuple(run.boxes[f]), float(s[f]), run.frame_size))
+            for f in range(1, len(run.boxes))
+        ]
+        total = total + detection_quality(flagged, np.nan_to_num(run.iou, nan=0.0).tolist())
+    return total
