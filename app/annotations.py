@@ -11,6 +11,7 @@ edits without knowing what is inside them, and a whole tracking run can be one e
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -32,8 +33,13 @@ PALETTE = (
 )  # fmt: skip
 
 
+#: no video frame is this large: a coordinate beyond it is a corrupt or hostile file, not a box
+MAX_COORDINATE = 1e6
+
+
 def check_box(box) -> Box:
-    """A finite (x, y, w, h) with w, h > 0, as floats; ValueError otherwise."""
+    """A finite (x, y, w, h) with w, h > 0 and every value within +-MAX_COORDINATE, as floats;
+    ValueError otherwise."""
     try:
         values = tuple(float(v) for v in box)
     except (TypeError, ValueError):
@@ -42,6 +48,8 @@ def check_box(box) -> Box:
         raise ValueError(f"a box is four finite numbers x, y, w, h; got {box!r}")
     if values[2] <= 0 or values[3] <= 0:
         raise ValueError(f"a box needs a width and height above zero; got {values[2]:g} x {values[3]:g}")
+    if max(abs(v) for v in values) > MAX_COORDINATE:
+        raise ValueError(f"a box value is beyond {MAX_COORDINATE:g} pixels: {box!r}")
     return values
 
 
@@ -77,12 +85,33 @@ def tracked_box(box: Box, score: float, flag: str = "") -> FrameBox:
     return FrameBox(box, BoxSource.TRACKED, score=float(score), flag=flag)
 
 
+def check_label(label) -> str:
+    """A class label as exporters write it: one line (whitespace runs become one space), not empty."""
+    if not isinstance(label, str):
+        raise ValueError(f"a label is text; got {label!r}")  # noqa: TRY004 - file content: one error type
+    clean = " ".join(label.split())
+    if not clean:
+        raise ValueError("a label cannot be empty")
+    return clean
+
+
+def check_color(color) -> str:
+    """``#rrggbb``; ValueError otherwise (a project file's colour goes straight to Qt)."""
+    if not (isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color)):
+        raise ValueError(f"a colour is #rrggbb; got {color!r}")
+    return color.lower()
+
+
 @dataclass
 class Track:
     id: int
     label: str = "object"
     color: str = PALETTE[0]
     boxes: dict[int, FrameBox] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.label = check_label(self.label)
+        self.color = check_color(self.color)
 
     def get(self, frame: int) -> FrameBox | None:
         """The frame's entry; None means the frame is not annotated for this track at all."""
@@ -381,7 +410,10 @@ class Annotations:
             track_id = _int(raw.get("id"), f"{where}.id")
             if track_id in model.tracks:
                 raise ValueError(f"{where}.id: track {track_id} appears twice")
-            track = Track(track_id, str(raw.get("label", "object")), str(raw.get("color", PALETTE[0])))
+            try:
+                track = Track(track_id, raw.get("label", "object"), raw.get("color", PALETTE[0]))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
             frames = raw.get("frames", [])
             require(isinstance(frames, list), f"{where}.frames: expected a list")
             for j, entry in enumerate(frames):

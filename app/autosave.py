@@ -92,8 +92,8 @@ class AutosaveStore:
                         path, meta.get("project_path"), data["video"]["path"], float(meta["saved_at"]), boxes
                     )
                 )
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
+            except (OSError, ValueError, KeyError, TypeError, RecursionError):
+                continue  # not an autosave this app can recover; never a reason not to start
         return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
     @staticmethod

@@ -144,10 +144,14 @@ def load_project(path: str | Path) -> Project:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProjectError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ProjectError(f"{path}: not a Siamark project (its JSON is nested too deeply)") from None
     try:
         return Project.from_dict(data, base=path.parent)
     except (ValueError, TypeError) as exc:
         raise ProjectError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ProjectError(f"{path}: not a Siamark project (its JSON is nested too deeply)") from None
 
 
 def check_video(project: Project) -> str:

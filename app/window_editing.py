@@ -106,7 +106,12 @@ class EditingActions:
 
     def relabel_track(self, track_id: int, label: str) -> None:
         if track_id in self.annotations.tracks and self._editable():
-            self._push(self.annotations.relabel_edit(track_id, label))
+            try:
+                edit = self.annotations.relabel_edit(track_id, label)
+            except ValueError as exc:
+                self.show_error("Label not changed", str(exc))
+                return
+            self._push(edit)
 
     def toggle_flag(self, what: str) -> None:
         target = self._selected_entry()

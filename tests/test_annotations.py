@@ -24,6 +24,9 @@ def test_frame_box_rejects_bad_boxes_and_absent_carries_no_box():
         FrameBox((1, 2, math.nan, 5))
     with pytest.raises(ValueError, match="four"):
         FrameBox((1, 2, 3))
+    with pytest.raises(ValueError, match="beyond"):
+        FrameBox((1e300, 0, 1e300, 1e300))  # a hand-edited or hostile project file
+    assert FrameBox((-5e5, 0, 9e5, 10)).box == (-5e5, 0.0, 9e5, 10.0)
     assert FrameBox((1, 2, 3, 4), absent=True).box is None
     assert FrameBox(None, absent=True).absent
 
@@ -167,3 +170,22 @@ def test_round_trip_through_dict_and_strict_errors():
     bad["tracks"][0]["frames"][0]["frame"] = 99
     with pytest.raises(ValueError, match="outside"):
         Annotations.from_dict(bad)
+
+
+def test_labels_are_one_line_and_never_empty_and_colours_are_checked():
+    from app.annotations import Annotations, Track
+
+    assert Track(1, "  red\ncar\t ").label == "red car"  # a newline would shift MOT labels.txt
+    for bad in ("", " \n ", None, 3):
+        with pytest.raises(ValueError, match="label"):
+            Track(1, bad)
+    assert Track(1, color="#AABBCC").color == "#aabbcc"
+    for bad in ("red", "#12345", "#1234567", None):
+        with pytest.raises(ValueError, match="colour"):
+            Track(1, color=bad)
+    model = Annotations(10)
+    model.apply(model.add_track_edit("car"))
+    with pytest.raises(ValueError, match="empty"):
+        model.relabel_edit(1, "   ")
+    with pytest.raises(ValueError, match=r"tracks\[0\]: a colour"):
+        Annotations.from_dict({"frame_count": 5, "tracks": [{"id": 1, "color": "blue"}]})

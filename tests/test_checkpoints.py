@@ -103,6 +103,24 @@ def test_read_refuses_a_pickled_object_without_running_it(tmp_path):
     assert "_record" in msg
 
 
+class SystemCall:
+    """Pickles as a call of os.system: torch blocks the whole module (a differently worded error)."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo never",))
+
+
+def test_read_refuses_a_blocked_module_call_with_our_message(tmp_path):
+    path = save(tmp_path, {"w": torch.ones(1), "x": SystemCall()}, "system.pth")
+    with pytest.raises(CheckpointError) as info:
+        read_state_dict(path)
+    msg = str(info.value)
+    assert msg.startswith("system.pth: refused") and "system" in msg
+    assert "weights_only` set to `False`" not in msg  # never torch's advice to load it unsafely
+
+
 def test_read_refuses_a_custom_class_instance(tmp_path):
     path = save(tmp_path, {"state_dict": {"w": torch.ones(1)}, "meta": Plain()}, "custom.pth")
     with pytest.raises(CheckpointError) as info:

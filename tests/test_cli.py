@@ -578,3 +578,21 @@ def test_bench_validation_needs_every_validation_sequence(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "missing davis_camel" in err and "trackers.training.catalogue" in err
     assert main(["tune", "--tracker", "siamfc", "--validation", str(tmp_path), "--param", "lr=1"]) == 2
+
+
+@needs_shared
+def test_track_keeps_what_it_tracked_before_a_corrupt_frame(tmp_path, capsys):
+    # The first half of an mp4 whose index is at the front: frames decode up to the cut.
+    data = (VIDEOS / "siamban_football.mp4").read_bytes()
+    video = tmp_path / "cut.mp4"
+    video.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "boxes.txt"
+    code = main(
+        ["track", "--tracker", "siamrpnpp-mobilev2", "--device", "cpu", "--video", str(video),
+         "--init", "300,200,40,60", "--out", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    lines = out.read_text().splitlines()
+    assert 10 < len(lines) < 463  # what was tracked before the cut, not nothing and not all
+    assert f"keeping the {len(lines)} frames tracked before it" in err and "cannot decode" in err

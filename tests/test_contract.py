@@ -100,6 +100,34 @@ def test_validate_box_errors_name_the_reason(box, reason):
         validate_box(box, SHAPE)
 
 
+@pytest.mark.parametrize(
+    ("box", "clipped"),
+    [
+        ((0, 0, 8000, 8000), (0.0, 0.0, 200.0, 100.0)),
+        ((-1e9, 10, 1e12, 20), (0.0, 10.0, 200.0, 20.0)),
+        ((150, -50, 20, 400), (150.0, 0.0, 20.0, 100.0)),
+    ],
+)
+def test_validate_box_clips_a_box_larger_than_the_frame(box, clipped):
+    assert validate_box(box, SHAPE) == clipped
+
+
+def test_an_absurd_init_box_tracks_with_bounded_memory():
+    import resource
+
+    import trackers
+
+    frame = np.random.default_rng(0).integers(0, 255, (240, 360, 3), dtype=np.uint8)
+    tracker = trackers.create("siamfc", device="cpu")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    tracker.init(frame, (0, 0, 1e9, 1e9))
+    result = tracker.track(frame)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 500, f"peak memory grew by {grown_mb:.0f} MB"
+    _x, _y, w, h = result.box
+    assert w <= 360 and h <= 240
+
+
 def test_validate_box_touching_the_image_is_accepted():
     assert validate_box((-9, -4, 10, 5), SHAPE) == (-9.0, -4.0, 10.0, 5.0)  # one pixel in
     assert validate_box((199.5, 99.5, 50, 50), SHAPE) == (199.5, 99.5, 50.0, 50.0)

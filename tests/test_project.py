@@ -93,6 +93,15 @@ def test_read_only_folder_gives_a_clear_error(tmp_path):
             ),
             r"tracks\[0\]\.id",
         ),
+        (
+            (
+                '{"format": "siamark-project", "version": 1, "video": {"path": "x"}, "annotations": '
+                '{"frame_count": 5, "tracks": [{"id": 1, "frames": [{"frame": 0, "source": "manual",'
+                ' "box": [1e300, 0, 1e300, 1e300]}]}]}}'
+            ),
+            "beyond",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_malformed_projects_name_the_problem(tmp_path, text, message):
@@ -100,3 +109,10 @@ def test_malformed_projects_name_the_problem(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ProjectError, match=message):
         load_project(path)
+
+
+def test_a_deeply_nested_autosave_file_does_not_stop_the_app_from_starting(tmp_path):
+    from app.autosave import AutosaveStore
+
+    (tmp_path / "session-1.siamark.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert AutosaveStore(tmp_path, pid=2).orphans() == []

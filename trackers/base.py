@@ -82,7 +82,8 @@ def as_bgr_frame(frame: Any) -> np.ndarray:
 
 
 def validate_box(box: Any, frame_shape: tuple[int, ...]) -> Box:
-    """Return ``box`` as four floats, or raise ValueError saying what is wrong with it."""
+    """Return ``box`` as four floats, or raise ValueError saying what is wrong with it. A box
+    wider or taller than the frame is clipped to the frame."""
     try:
         values = [float(v) for v in box]
     except (TypeError, ValueError):
@@ -97,6 +98,12 @@ def validate_box(box: Any, frame_shape: tuple[int, ...]) -> Box:
     img_h, img_w = frame_shape[:2]
     if x >= img_w or y >= img_h or x + w <= 0 or y + h <= 0:
         raise ValueError(f"box ({x:g}, {y:g}, {w:g}, {h:g}) lies entirely outside the {img_w}x{img_h} frame")
+    if w > img_w or h > img_h:
+        # No target is larger than the frame it is in: a box that is (e.g. 8000 px on a 360 px
+        # frame) becomes its part inside the frame. Unclipped, the context crop around it would
+        # allocate gigabytes.
+        x0, y0 = max(x, 0.0), max(y, 0.0)
+        x, y, w, h = x0, y0, min(x + w, img_w) - x0, min(y + h, img_h) - y0
     return (x, y, w, h)
 
 

@@ -105,7 +105,9 @@ def _unpickler_detail(exc: Exception) -> str:
 
 def _refused_global(exc: Exception) -> str | None:
     """``module.name`` of the class / function a weights-only load refused; None for a corrupt file."""
-    match = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    # torch words it two ways: "Unsupported global: GLOBAL x.y" and, for modules it blocks
+    # outright (os / posix / subprocess ...), "unsupported GLOBAL x.y whose module x is blocked".
+    match = re.search(r"[Uu]nsupported (?:global: )?GLOBAL (\S+)", str(exc))
     return match.group(1) if match else None
 
 

@@ -23,7 +23,7 @@ import cv2
 from trackers import registry
 from trackers.bench import format_table, fps_ratio, run_bench, run_sequence, summarize, write_json
 from trackers.devices import DEVICE_CHOICES
-from trackers.io import atomic_write_text, open_source, parse_box, write_boxes
+from trackers.io import SourceError, atomic_write_text, open_source, parse_box, write_boxes
 from trackers.measured import load_run, measured, sha256_of
 from trackers.reference import REFERENCE_NAMES, create_reference
 
@@ -172,17 +172,26 @@ def _check_max_frames(args) -> None:
         raise UsageError("--max-frames must be at least 2 (one init frame and one tracked frame)")
 
 
-class _FirstFrameSize:
-    """A frame source that notes the (width, height) of the first frame it yields."""
+class _ReadFrames:
+    """A frame source for ``track``: notes the (width, height) of the first frame, and ends at a
+    frame that cannot be decoded (``error`` says which) so the frames before it are kept."""
 
     def __init__(self, source):
-        self.source, self.size = source, None
+        self.source, self.size, self.error = source, None, None
 
     def __len__(self) -> int:
         return len(self.source)
 
     def __iter__(self):
-        for frame in self.source:
+        frames = iter(self.source)
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                return
+            except SourceError as exc:
+                self.error = str(exc)
+                return
             if self.size is None:
                 self.size = (frame.shape[1], frame.shape[0])
             yield frame
@@ -229,13 +238,15 @@ def cmd_track(args) -> int:
             file=sys.stderr,
         )
     progress = _ProgressPrinter()
-    frames = _FirstFrameSize(source)
+    frames = _ReadFrames(source)
     try:
         boxes, scores, seconds = run_sequence(
             tracker, frames, box, progress=progress, max_frames=args.max_frames
         )
     finally:
         progress.finish()
+    if frames.error:
+        print(f"warning: {frames.error}; keeping the {len(boxes)} frames tracked before it", file=sys.stderr)
     decoded = getattr(source, "decoded_frames", None)
     wanted = len(source) if args.max_frames is None else min(len(source), args.max_frames)
     if decoded is not None and decoded < wanted:
