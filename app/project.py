@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,13 +110,22 @@ class Project:
         path = Path(raw["path"])
         if base is not None and not path.is_absolute():
             path = base / path
+        counts = {}
+        for key in ("frame_count", "width", "height"):
+            value = raw.get(key) or 0
+            require(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+                f"video.{key}: expected a whole number >= 0, got {value!r}",
+            )
+            counts[key] = value
+        fps = raw.get("fps")
+        require(
+            fps is None
+            or (isinstance(fps, int | float) and not isinstance(fps, bool) and math.isfinite(fps) and fps > 0),
+            f"video.fps: expected a positive number or null, got {fps!r}",
+        )
         video = VideoRef(
-            str(path),
-            str(raw.get("fingerprint", "")),
-            int(raw.get("frame_count") or 0),
-            int(raw.get("width") or 0),
-            int(raw.get("height") or 0),
-            raw.get("fps"),
+            str(path), str(raw.get("fingerprint", "")), counts["frame_count"], counts["width"], counts["height"], fps
         )
         settings = data.get("settings", {})
         require(isinstance(settings, dict), "settings: expected an object")
