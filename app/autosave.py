@@ -8,6 +8,7 @@ file; a file whose process is gone is what a crash left behind, and the next sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -93,7 +94,14 @@ class AutosaveStore:
                     )
                 )
             except (OSError, ValueError, KeyError, TypeError, RecursionError):
-                continue  # not an autosave this app can recover; never a reason not to start
+                # Not an autosave this app can recover (never a reason not to start). Unless its
+                # process still runs, set it aside under another name: kept for a person to look
+                # at, but not read again at every start.
+                pid = path.name.removeprefix("session-").removesuffix(".siamark.json")
+                if not (pid.isdigit() and _alive(int(pid))):
+                    with contextlib.suppress(OSError):
+                        path.rename(path.with_name(path.name + ".unreadable"))
+                continue
         return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
     @staticmethod

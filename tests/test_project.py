@@ -117,5 +117,19 @@ def test_malformed_projects_name_the_problem(tmp_path, text, message):
 def test_a_deeply_nested_autosave_file_does_not_stop_the_app_from_starting(tmp_path):
     from app.autosave import AutosaveStore
 
-    (tmp_path / "session-1.siamark.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "session-999999999.siamark.json").write_text("[" * 100_000 + "]" * 100_000)
     assert AutosaveStore(tmp_path, pid=2).orphans() == []
+
+
+def test_an_unreadable_autosave_is_set_aside_not_read_at_every_start(tmp_path):
+    import os
+
+    from app.autosave import AutosaveStore
+
+    dead = tmp_path / "session-999999999.siamark.json"  # no such process
+    dead.write_text('{"truncated": ')
+    live = tmp_path / f"session-{os.getpid()}.siamark.json"  # a running app's: left alone
+    live.write_text("{}")
+    assert AutosaveStore(tmp_path, pid=2).orphans() == []
+    assert not dead.exists() and (tmp_path / (dead.name + ".unreadable")).read_text() == '{"truncated": '
+    assert live.exists()
