@@ -23,12 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from trackers.drift import SUCCESS_IOU, DetectionQuality, DriftSettings, detection_quality, monitor_run
 from trackers.io import atomic_write_text
 from trackers.measured import sha256_of
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[1] / "resources" / "weights" / "calibration.json"
-#: the IoU a box needs to count as right: the annotators' bar (app.effort.MIN_IOU) and the issue's
-SUCCESS_IOU = 0.5
 
 
 @dataclass(frozen=True)
@@ -250,23 +249,23 @@ def run_uncalibrated(tracker, sequence) -> SequenceRun:
     return SequenceRun(sequence.name, (w, h), boxes, raw, overlap)
 
 
-def tracked_frames(runs: Sequence[SequenceRun]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(raw scores, success, sequence names) of every tracked frame with a visible target."""
-    raw, ok, groups = [], [], []
+def tracked_frames(runs: Sequence[SequenceRun]) -> tuple[np.ndarray, np.ndarray]:
+    """(raw scores, success) of every tracked frame with a visible target."""
+    raw, ok = [], []
     for run in runs:
         visible = np.isfinite(run.iou[1:])
         raw.append(run.raw[1:][visible])
         ok.append(run.iou[1:][visible] >= SUCCESS_IOU)
-        groups += [run.name] * int(visible.sum())
-    return np.concatenate(raw), np.concatenate(ok), np.asarray(groups)
+    return np.concatenate(raw), np.concatenate(ok)
 
 
-def calibrate_runs(runs: Sequence[SequenceRun]) -> dict[str, Any]:
-    """Fit the map on every run; measure it on each sequence with a map fitted without it."""
-    raw, ok, _groups = tracked_frames(runs)
+def calibrate_runs(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Fit the map on every run; measure it on each sequence with a map fitted without it
+    (``scores``: ``held_out_scores(runs)`` when the caller has them already)."""
+    raw, ok = tracked_frames(runs)
     fitted = fit_isotonic(raw, ok)
     # What the map does on a sequence it has not seen: the honest figures for the model card.
-    scores = held_out_scores(runs)
+    scores = held_out_scores(runs) if scores is None else scores
     held_out = np.concatenate([scores[r.name][1:][np.isfinite(r.iou[1:])] for r in runs])
     return {
         "map": fitted.to_dict(),
@@ -287,24 +286,19 @@ def held_out_scores(runs: Sequence[SequenceRun]) -> dict[str, np.ndarray]:
     out = {}
     for run in runs:
         others = [r for r in runs if r is not run]
-        raw, ok, _groups = tracked_frames(others) if others else tracked_frames([run])
+        raw, ok = tracked_frames(others) if others else tracked_frames([run])
         out[run.name] = fit_isotonic(raw, ok).apply(run.raw)
     return out
 
 
-def drift_quality(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray], settings=None):
+def drift_quality(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray], settings=None) -> DetectionQuality:
     """The drift monitor's flags on each run (with ``scores[run.name]`` as its scores), measured
     against the run's IoU track (``trackers.drift.detection_quality``), summed over the runs."""
-    from trackers.drift import DetectionQuality, DriftMonitor, detection_quality
-
     total = DetectionQuality(0, 0, 0, 0)
     for run in runs:
-        monitor = DriftMonitor(settings)
-        monitor.reset(tuple(run.boxes[0]), 0)
         s = scores[run.name]
-        flagged = [False] + [
-            bool(monitor.update(f, tuple(run.boxes[f]), float(s[f]), run.frame_size))
-            for f in range(1, len(run.boxes))
-        ]
+        results = ((f, tuple(run.boxes[f]), float(s[f])) for f in range(1, len(run.boxes)))
+        flags = monitor_run(settings or DriftSettings(), 0, tuple(run.boxes[0]), results, run.frame_size)
+        flagged = [f in flags for f in range(len(run.boxes))]
         total = total + detection_quality(flagged, np.nan_to_num(run.iou, nan=0.0).tolist())
     return total

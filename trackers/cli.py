@@ -202,16 +202,15 @@ def write_scores(path, boxes, scores, frame_size) -> None:
     import csv
     import io
 
-    from trackers.drift import DriftMonitor
+    from trackers.drift import DriftSettings, monitor_run
 
-    monitor = DriftMonitor()
-    monitor.reset(tuple(boxes[0]), 0)
+    results = ((f, tuple(boxes[f]), float(scores[f])) for f in range(1, len(boxes)))
+    flags = monitor_run(DriftSettings(), 0, tuple(boxes[0]), results, frame_size)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow([1, "1.0000", ""])
     for f in range(1, len(boxes)):
-        reasons = monitor.update(f, tuple(boxes[f]), float(scores[f]), frame_size)
-        writer.writerow([f + 1, f"{scores[f]:.4f}", reasons.replace("; ", ";")])
+        writer.writerow([f + 1, f"{scores[f]:.4f}", flags.get(f, "").replace("; ", ";")])
     atomic_write_text(path, text.getvalue())
 
 
@@ -402,8 +401,9 @@ def cmd_calibrate(args) -> int:
         for seq in sequences:
             runs.append(run_uncalibrated(tracker, seq))
             print(f"{seq.name}: {name} {len(seq.frames)} frames", file=sys.stderr, flush=True)
-        entry = calibrate_runs(runs)
-        quality = drift_quality(runs, held_out_scores(runs))
+        held_out = held_out_scores(runs)
+        entry = calibrate_runs(runs, held_out)
+        quality = drift_quality(runs, held_out)
         entry["drift_held_out"] = {
             "failures": quality.failures,
             "caught_within_5": quality.caught,

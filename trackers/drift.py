@@ -274,13 +274,15 @@ def monitor_run(
     start_frame: int,
     start_box: Box,
     results: Iterable[tuple[int, Box | None, float]],
+    frame_size: tuple[int, int] | None = None,
 ) -> dict[int, str]:
-    """Flags of a finished run: (frame, box, score) in tracking order after the start frame."""
+    """Flags of a finished run: (frame, box, score) in tracking order after the start frame;
+    ``frame_size`` (width, height) as in ``DriftMonitor.update``."""
     monitor = DriftMonitor(settings)
     monitor.reset(start_box, start_frame)
     flags = {}
     for frame, box, score in results:
-        reason = monitor.update(frame, box, score)
+        reason = monitor.update(frame, box, score, frame_size)
         if reason:
             flags[frame] = reason
     return flags
