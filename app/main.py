@@ -1,6 +1,6 @@
 """Command line entry: ``siamark [VIDEO]``, ``siamark --demo``, and room for subcommands.
 
-Subcommands (``bench-effort``, ``convert``, …) register with ``register_command``; when the
+Subcommands (``bench-effort``, ``convert``, …) live in ``app.cli``; when the
 first argument names one, the command line is parsed with argparse subparsers and dispatched
 to it, anything else starts the GUI.
 """
@@ -9,32 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-
-@dataclass(frozen=True)
-class Command:
-    help: str
-    #: adds the command's arguments to its subparser
-    configure: Callable[[argparse.ArgumentParser], None]
-    #: runs it with the parsed arguments; returns the exit code
-    run: Callable[[argparse.Namespace], int]
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def register_command(name: str, command: Command) -> None:
-    COMMANDS[name] = command
-
-
-def command_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="siamark", description="Siamark command-line tools.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, command in sorted(COMMANDS.items()):
-        command.configure(sub.add_parser(name, help=command.help, description=command.help))
-    return parser
+from app.cli.commands import COMMANDS, command_parser, load_commands
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -56,8 +33,6 @@ def gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from app.commands import load_commands
-
     load_commands()  # command modules keep heavy imports inside their run functions
     if argv and argv[0] in COMMANDS:
         args = command_parser().parse_args(argv)
@@ -79,7 +54,7 @@ def run_gui(video: str | None = None, demo: bool = False) -> int:
         return 1
     from PySide6.QtWidgets import QApplication
 
-    from app.theme import apply_dark_theme, configure_pyqtgraph
+    from app.ui.theme import apply_dark_theme, configure_pyqtgraph
 
     configure_pyqtgraph()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -87,19 +62,19 @@ def run_gui(video: str | None = None, demo: bool = False) -> int:
     app.setOrganizationName("Siamark")
     apply_dark_theme(app)
 
-    from app.main_window import MainWindow
     from app.qt_binding import ADVICE, leaks_none_references
+    from app.ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
     if leaks_none_references():
         print(f"siamark: warning: {ADVICE}", file=sys.stderr)
         window.show_error("Qt binding problem", ADVICE)
-    window.offer_recovery()  # a crashed session's autosave, if any (a non-blocking question)
+    window.files.offer_recovery()  # a crashed session's autosave, if any (a non-blocking question)
     if demo:
-        window.open_demo()
+        window.files.open_demo()
     elif video:
-        window.open_path(video)
+        window.files.open_path(video)
     return app.exec()
 
 

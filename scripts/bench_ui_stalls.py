@@ -42,9 +42,9 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
-    from app.theme import apply_dark_theme, configure_pyqtgraph
-    from app.tracking_worker import TrackerSpec
+    from app.ui.main_window import MainWindow
+    from app.ui.theme import apply_dark_theme, configure_pyqtgraph
+    from app.services.tracking_worker import TrackerSpec
     from trackers.io import parse_box
 
     configure_pyqtgraph()
@@ -54,7 +54,7 @@ def main() -> int:
     win.resize(1400, 900)
     win.show()
     win.set_overlay_enabled(True)
-    if not win.open_path(args.video):
+    if not win.files.open_path(args.video):
         print("cannot open", args.video, win.last_error)
         return 2
 
@@ -65,27 +65,27 @@ def main() -> int:
     state = {"t0": None, "t1": None, "repaints0": 0, "first": None}
     arrivals: list[float] = []
 
-    def tracked(_index, _result):
+    def tracked(_index, _frame, _result):
         now = time.perf_counter()
         arrivals.append(now)
         if state["first"] is None:  # tracking proper starts: the model is built and initialised
             state["first"] = now
-            state["repaints_first"] = win.repaint_count
+            state["repaints_first"] = win.presenter.repaint_count
 
-    win.controller.tracked.connect(tracked)
+    win.runs.tracking.tracked.connect(tracked)
 
     def started():
         state["t0"] = time.perf_counter()
-        state["repaints0"] = win.repaint_count
+        state["repaints0"] = win.presenter.repaint_count
         tick.start()
 
     def finished():
         state["t1"] = time.perf_counter()
-        state["repaints1"] = win.repaint_count
+        state["repaints1"] = win.presenter.repaint_count
         tick.stop()
         QTimer.singleShot(100, app.quit)
 
-    win.controller.finished.connect(finished)
+    win.runs.tracking.finished.connect(finished)
     spec = TrackerSpec(args.tracker, weights=args.weights, device=args.device)
 
     def go():

@@ -36,8 +36,8 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
-    from app.theme import apply_dark_theme, configure_pyqtgraph
+    from app.ui.main_window import MainWindow
+    from app.ui.theme import apply_dark_theme, configure_pyqtgraph
     from trackers.io import read_groundtruth
 
     configure_pyqtgraph()
@@ -52,46 +52,46 @@ def main() -> int:
         win.tracker_panel.import_weights(args.weights)
     win.tracker_panel.set_device("cpu")
     sequence = Path(args.sequence)
-    if not win.open_path(sequence):
+    if not win.files.open_path(sequence):
         return 1
     files = sorted(sequence.glob("groundtruth_rect*.txt"))
     for i, gt in enumerate(files):
         if i:
             win.new_track()
         win.set_box(tuple(float(v) for v in read_groundtruth(gt)[0]), label="person")
-    end = min(args.frames, win.frame_count)
+    end = min(args.frames, win.session.frame_count)
     win.track(1, all_tracks=True)
 
     state: dict = {}
 
     def check():
-        if win.controller.running and (state.get("checks") or win.current_frame < end - 1):
+        if win.runs.tracking.running and (state.get("checks") or win.session.current_frame < end - 1):
             QTimer.singleShot(100, check)
             return
         win.stop_tracking()
-        if win.controller.running:
+        if win.runs.tracking.running:
             QTimer.singleShot(100, check)
             return
         if args.check and state.setdefault("checks", 0) == 0:
             state["checks"] = 1
             # As an annotator would: correct track 1 near the end to the ground truth, then
             # check back from there: the flags show where the forward run went wrong.
-            win.select_track(1)
+            win.editing.select(1)
             fix = end - 10
             win.go_to(fix, now=True)
             win.set_box(tuple(float(v) for v in read_groundtruth(files[0])[fix]))
             win.check_consistency()
             QTimer.singleShot(100, check)
             return
-        flagged = win.annotations.flagged_frames()
+        flagged = win.session.annotations.flagged_frames()
         win.go_to(flagged[len(flagged) // 2] if flagged else end // 2, now=True)
         if args.project:
-            win.save_project_to(args.project)
+            win.files.save_project_to(args.project)
         QTimer.singleShot(800, capture)
 
     def capture():
         subprocess.run(["import", "-window", "root", args.out], check=True)
-        print(f"tracks {len(win.annotations)}, flagged frames {win.annotations.flagged_frames()[:20]}")
+        print(f"tracks {len(win.session.annotations)}, flagged frames {win.session.annotations.flagged_frames()[:20]}")
         win.close()
         app.quit()
 

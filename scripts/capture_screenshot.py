@@ -28,8 +28,8 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
-    from app.theme import apply_dark_theme, configure_pyqtgraph
+    from app.ui.main_window import MainWindow
+    from app.ui.theme import apply_dark_theme, configure_pyqtgraph
     from trackers.io import parse_box
 
     configure_pyqtgraph()
@@ -48,12 +48,12 @@ def main() -> int:
 
     def check():
         if (
-            win.annotations.tracks
-            and len(win.annotations.track(1).boxes) > args.after
-            or not win.controller.running
+            win.session.annotations.tracks
+            and len(win.session.annotations.track(1).boxes) > args.after
+            or not win.runs.tracking.running
         ):
             subprocess.run(["import", "-window", "root", args.out], check=True)
-            win.controller.stop()
+            win.runs.tracking.stop()
             win.close()
             app.quit()
         else:

@@ -8,8 +8,8 @@ over part of the video, for the multi-object formats.
 
 from __future__ import annotations
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.project import VideoRef
+from app.io.project import VideoRef
+from app.model.annotations import Annotations, BoxSource, FrameBox
 from tests.shared_data import SEQUENCES
 from trackers.io import read_groundtruth
 

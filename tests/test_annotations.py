@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from app.annotations import Annotations, BoxSource, FrameBox, tracked_box
+from app.model.annotations import Annotations, BoxSource, FrameBox, tracked_box
 
 
 def model_with_track(frames=100):
@@ -83,7 +83,7 @@ def test_tracked_results_never_overwrite_manual_boxes():
     changes = model.tracked_changes(1, results)
     assert [c.frame for c in changes] == [1, 2, 3, 4, 6, 7, 8, 9]
     assert changes[0].before.source is BoxSource.INTERPOLATED  # interpolated boxes are replaceable
-    from app.annotations import Edit
+    from app.model.annotations import Edit
 
     model.apply(Edit("run", (), tuple(changes)))
     assert model.track(1).get(5).box == (50, 50, 10, 10) and model.track(1).get(5).is_manual
@@ -93,7 +93,7 @@ def test_tracked_results_never_overwrite_manual_boxes():
 def test_clear_span_keeps_manual_boxes():
     model = model_with_track(20)
     model.apply(model.manual_box_edit(1, 3, (0, 0, 10, 10)))
-    from app.annotations import Edit
+    from app.model.annotations import Edit
 
     model.apply(
         Edit(
@@ -153,7 +153,7 @@ def test_round_trip_through_dict_and_strict_errors():
     model = model_with_track(30)
     model.apply(model.manual_box_edit(1, 0, (1.5, 2.25, 10, 11)))
     model.apply(model.toggle_edit(1, 4, "absent"))
-    from app.annotations import Edit
+    from app.model.annotations import Edit
 
     model.apply(
         Edit("run", (), tuple(model.tracked_changes(1, [(1, tracked_box((2, 2, 10, 10), 0.75, "low"))])))
@@ -173,7 +173,7 @@ def test_round_trip_through_dict_and_strict_errors():
 
 
 def test_labels_are_one_line_and_never_empty_and_colours_are_checked():
-    from app.annotations import Annotations, Track
+    from app.model.annotations import Annotations, Track
 
     assert Track(1, "  red\ncar\t ").label == "red car"  # a newline would shift MOT labels.txt
     for bad in ("", " \n ", None, 3):

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from app import demo
-from app.video import open_video
+from app.io import demo
+from app.io.video import open_video
 
 
 def test_shipped_clip_opens_and_matches_its_boxes():

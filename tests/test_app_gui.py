@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
 import trackers
-from app.tracking_worker import TrackerSpec
+from app.services.tracking_worker import TrackerSpec
 from tests.shared_data import SEQUENCES, VIDEOS, WEIGHTS
 
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
@@ -38,7 +38,7 @@ def config_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot, config_dir):
-    from app.main_window import MainWindow
+    from app.ui.main_window import MainWindow
 
     baseline = threading.active_count()
     win = MainWindow()
@@ -48,9 +48,9 @@ def window(qtbot, config_dir):
     yield win
     win.close()
     # No tracking thread outlives the window.
-    assert not win.controller.running
-    if win.controller.last_thread is not None:
-        assert win.controller.last_thread.isFinished()
+    assert not win.runs.tracking.running
+    if win.runs.tracking.last_thread is not None:
+        assert win.runs.tracking.last_thread.isFinished()
     assert threading.active_count() <= baseline
 
 
@@ -90,37 +90,37 @@ def drag(widget, start: QPoint, end: QPoint, button=Qt.LeftButton, steps: int = 
 
 def test_open_video_shows_its_first_frame(window):
     need(VIDEO)
-    assert window.open_path(VIDEO)
-    assert window.frame_count == window.video.frame_count > 100
-    assert window.displayed_frame == 0
-    expected = window.video.frame(0)
+    assert window.files.open_path(VIDEO)
+    assert window.session.frame_count == window.session.video.frame_count > 100
+    assert window.presenter.displayed_frame == 0
+    expected = window.session.video.frame(0)
     np.testing.assert_array_equal(shown_bgr(window), expected)  # RGB for display only
-    assert window.timeline.slider.maximum() == window.frame_count - 1
+    assert window.timeline.slider.maximum() == window.session.frame_count - 1
     assert window.timeline.label.text().startswith("frame 0 /")
     assert VIDEO.stem in window.windowTitle()
 
 
 def test_open_image_folder_and_step(window, qtbot, image_folder):
-    assert window.open_path(image_folder)
-    assert window.frame_count == 6
+    assert window.files.open_path(image_folder)
+    assert window.session.frame_count == 6
     QTest.keyClick(window, Qt.Key_Right)
     QTest.keyClick(window, Qt.Key_Right)
-    qtbot.waitUntil(lambda: window.displayed_frame == 2)
+    qtbot.waitUntil(lambda: window.presenter.displayed_frame == 2)
     np.testing.assert_array_equal(shown_bgr(window), cv2.imread(str(image_folder / "0003.png")))
     QTest.keyClick(window, Qt.Key_Left)
-    qtbot.waitUntil(lambda: window.displayed_frame == 1)
+    qtbot.waitUntil(lambda: window.presenter.displayed_frame == 1)
     window.timeline.slider.setValue(5)  # as the user dragging the slider
-    qtbot.waitUntil(lambda: window.displayed_frame == 5)
+    qtbot.waitUntil(lambda: window.presenter.displayed_frame == 5)
     assert "frame 5 / 5" in window.timeline.label.text()
 
 
 def test_open_bad_path_shows_an_error_and_keeps_the_video(window, tmp_path, image_folder):
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     missing = tmp_path / "nope.mp4"
-    assert not window.open_path(missing)
+    assert not window.files.open_path(missing)
     assert "nope.mp4" in window.last_error
     assert window._error_box is not None and window._error_box.isVisible()
-    assert window.frame_count == 6  # the open video stays
+    assert window.session.frame_count == 6  # the open video stays
 
 
 def test_dropping_a_folder_opens_it(window, qtbot, image_folder):
@@ -128,21 +128,21 @@ def test_dropping_a_folder_opens_it(window, qtbot, image_folder):
     mime.setUrls([QUrl.fromLocalFile(str(image_folder))])
     event = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     window.dropEvent(event)
-    assert window.frame_count == 6
+    assert window.session.frame_count == 6
 
 
 # -- the box -----------------------------------------------------------------------------------
 
 
 def test_drawing_a_box_with_a_mouse_drag(window, qtbot, image_folder):
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     view = window.view
     viewport = view.viewport()
     drag(viewport, view.map_image_to_widget(10, 8), view.map_image_to_widget(40, 30))
     box = view.box()
     assert box is not None
     assert box == pytest.approx((10, 8, 30, 22), abs=1.5)  # within a screen pixel of the drag
-    entry = window.annotations.track(1).get(0)  # the box started track 1 with a keyframe on frame 0
+    entry = window.session.annotations.track(1).get(0)  # the box started track 1 with a keyframe on frame 0
     assert entry.is_manual and entry.box == pytest.approx(box)
     # A click is not a box: the drawn one stays.
     QTest.mouseClick(viewport, Qt.LeftButton, Qt.NoModifier, view.map_image_to_widget(50, 40))
@@ -152,24 +152,24 @@ def test_drawing_a_box_with_a_mouse_drag(window, qtbot, image_folder):
     moved = view.box()
     assert moved[2:] == pytest.approx(box[2:], abs=1e-6)
     assert moved[0] == pytest.approx(box[0] + 5, abs=1.5) and moved[1] == pytest.approx(box[1] + 5, abs=1.5)
-    assert window.annotations.track(1).get(0).box == pytest.approx(moved)  # the move is an edit
-    assert len(window.annotations) == 1
+    assert window.session.annotations.track(1).get(0).box == pytest.approx(moved)  # the move is an edit
+    assert len(window.session.annotations) == 1
     QTest.keyClick(window, Qt.Key_Z, Qt.ControlModifier)  # undo the move
-    assert window.annotations.track(1).get(0).box == pytest.approx(box)
+    assert window.session.annotations.track(1).get(0).box == pytest.approx(box)
 
 
 def test_zero_size_drag_draws_nothing(window, image_folder):
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     view = window.view
     view.viewbox.rect_drawn.emit(QRectF(20, 20, 0, 0))
     assert view.box() is None
     point = view.map_image_to_widget(20, 20)
     drag(view.viewport(), point, point + QPoint(1, 0), steps=2)
-    assert view.box() is None and len(window.annotations) == 0
+    assert view.box() is None and len(window.session.annotations) == 0
 
 
 def test_track_without_a_box_or_weights_explains(window, image_folder, monkeypatch, tmp_path):
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     assert not window.track_forward(spec=nano_spec())
     assert "Draw a box" in window.last_error
     monkeypatch.setattr(trackers.registry, "WEIGHTS_DIR", tmp_path)  # nothing shipped
@@ -178,7 +178,7 @@ def test_track_without_a_box_or_weights_explains(window, image_folder, monkeypat
     assert window.tracker_panel.needs_weights()
     assert not window.track_forward()
     assert "Import" in window.last_error and "siamfc" in window.last_error
-    assert not window.controller.running and window.controller.last_thread is None
+    assert not window.runs.tracking.running and window.runs.tracking.last_thread is None
 
 
 # -- tracking ----------------------------------------------------------------------------------
@@ -197,26 +197,25 @@ def one_torch_thread():
 
 def test_tracking_run_in_the_real_thread(window, qtbot, one_torch_thread):
     need(BAG_SEQUENCE, NANOTRACK_V2)
-    assert window.open_path(BAG_SEQUENCE)
+    assert window.files.open_path(BAG_SEQUENCE)
     window.set_overlay_enabled(True)
     end = 25
-    with qtbot.waitSignal(window.controller.finished, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(window.runs.tracking.finished, timeout=RUN_TIMEOUT_MS):
         assert window.start_tracking(box=BAG_BOX, spec=nano_spec(), end=end)
-        assert window.controller.running and not window.tracker_panel.track_button.isEnabled()
+        assert window.runs.tracking.running and not window.tracker_panel.track_button.isEnabled()
     # Every frame's result is stored, whatever was painted.
-    track = window.annotations.track(1)
+    track = window.session.annotations.track(1)
     assert track.frames() == list(range(end))
     assert track.get(0).is_manual and all(track.get(f).source == "tracked" for f in range(1, end))
     assert all(np.isfinite(track.get(f).score) for f in range(1, end))
-    assert window.maps[1].frames() == list(range(1, end))
-    assert window.repaint_count <= end + 5
-    qtbot.waitUntil(lambda: window.displayed_frame == end - 1)  # the view followed the tracker
+    assert all((1, f) in window.session.maps for f in range(1, end))  # one map per tracked box
+    assert window.presenter.repaint_count <= end + 5
+    qtbot.waitUntil(lambda: window.presenter.displayed_frame == end - 1)  # the view followed the tracker
     shown = window.timeline.plot.scores_shown()
     assert np.isfinite(shown).sum() == end - 1
-    row = window.maps[1].get(end - 1)
-    assert row.box == pytest.approx(track.get(end - 1).box)
+    row, kept = track.get(end - 1), window.session.maps.get(1, end - 1)
     assert f"score {row.score:.3f}" in window.response_panel.title
-    np.testing.assert_array_equal(window.response_panel.image.image, row.response)
+    np.testing.assert_array_equal(window.response_panel.image.image, kept.response)
     qtbot.waitUntil(lambda: window.view.box() is not None)  # editable again once the run is over
     assert window.view.box() == pytest.approx(row.box)  # the selected track's box
     assert window.view.track_box_texts() == [f"#1 object · tracked · {row.score:.2f}"]
@@ -224,25 +223,25 @@ def test_tracking_run_in_the_real_thread(window, qtbot, one_torch_thread):
     assert window.tracker_panel.track_button.isEnabled() and "24/24" in window.progress_label.text()
     # Stepping back shows the stored result of that frame.
     window.go_to(10, now=True)
-    assert f"frame 10 · score {window.maps[1].get(10).score:.3f}" in window.response_panel.title
-    # The whole run is one undo step.
+    assert f"frame 10 · score {track.get(10).score:.3f}" in window.response_panel.title
+    # The whole run is one undo step; its maps go with its boxes.
     assert window.undo_stack.count() == 2  # the drawn box, the run
     window.undo_stack.undo()
-    assert track.frames() == [0]
+    assert track.frames() == [0] and len(window.session.maps) == 0
 
 
 def test_stop_mid_run_on_a_video_file(window, qtbot, one_torch_thread):
     need(VIDEO, NANOTRACK_V2)
-    assert window.open_path(VIDEO)  # the worker opens its own decoder of this file
+    assert window.files.open_path(VIDEO)  # the worker opens its own decoder of this file
 
-    def stop_at_three(index, _result):
+    def stop_at_three(index, _frame, _result):
         if index == 3:
             QTest.keyClick(window, Qt.Key_Escape)
 
-    window.controller.tracked.connect(stop_at_three)
-    with qtbot.waitSignal(window.controller.finished, timeout=RUN_TIMEOUT_MS):
+    window.runs.tracking.tracked.connect(stop_at_three)
+    with qtbot.waitSignal(window.runs.tracking.finished, timeout=RUN_TIMEOUT_MS):
         assert window.start_tracking(box=BAG_BOX, spec=nano_spec(), end=60)
-    tracked = [f for f in window.annotations.track(1).frames() if f > 0]
+    tracked = [f for f in window.session.annotations.track(1).frames() if f > 0]
     assert tracked[:3] == [1, 2, 3] and len(tracked) < 59
     assert window.last_error is None
 
@@ -258,9 +257,9 @@ def test_tracker_error_is_shown_not_raised(window, qtbot, image_folder, monkeypa
             raise RuntimeError("CUDA out of memory (simulated)")
 
     use_single_trackers(monkeypatch, Broken)
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     window.set_box((5, 10, 20, 20))
-    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+    with qtbot.waitSignal(window.runs.tracking.finished, timeout=30_000):
         assert window.track_forward(spec=TrackerSpec("nanotrack", weights="x.pth"))
     assert window.last_error == "CUDA out of memory (simulated)"
     assert window._error_box.isVisible() and "simulated" in window._error_box.text()
@@ -312,17 +311,17 @@ def test_fast_results_are_all_stored_but_repaints_are_coalesced(window, qtbot, t
     for i in range(300):
         cv2.imwrite(str(folder / f"{i:05d}.png"), np.full((24, 32, 3), i % 255, np.uint8))
     use_single_trackers(monkeypatch, _InstantTracker)
-    assert window.open_path(folder)
+    assert window.files.open_path(folder)
     window.set_box((4, 4, 10, 10))
-    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+    with qtbot.waitSignal(window.runs.tracking.finished, timeout=60_000):
         assert window.track_forward(spec=TrackerSpec("nanotrack", weights="x.pth"))
-    assert len(window.annotations.track(1).boxes) == 300
-    assert window.repaint_count < 150  # ~30 a second, not one per result
-    qtbot.waitUntil(lambda: window.displayed_frame == 299)
+    assert len(window.session.annotations.track(1).boxes) == 300
+    assert window.presenter.repaint_count < 150  # ~30 a second, not one per result
+    qtbot.waitUntil(lambda: window.presenter.displayed_frame == 299)
 
 
 def test_closing_while_tracking_stops_the_thread(qtbot, config_dir, image_folder, monkeypatch):
-    from app.main_window import MainWindow
+    from app.ui.main_window import MainWindow
 
     gate = threading.Event()
 
@@ -335,25 +334,25 @@ def test_closing_while_tracking_stops_the_thread(qtbot, config_dir, image_folder
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
-    assert win.open_path(image_folder)
+    assert win.files.open_path(image_folder)
     win.set_box((5, 10, 20, 20))
     assert win.track_forward(spec=TrackerSpec("nanotrack", weights="x.pth"))
-    thread = win.controller.thread
+    thread = win.runs.tracking.thread
     qtbot.wait(50)
     win.close()
-    assert thread.isFinished() and not win.controller.running
+    assert thread.isFinished() and not win.runs.tracking.running
 
 
 # -- the panels --------------------------------------------------------------------------------
 
 
 def test_confidence_plot_click_jumps_to_the_frame(window, qtbot, image_folder):
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     plot = window.timeline.plot
     viewbox = plot.getPlotItem().getViewBox()
     scene_point = viewbox.mapViewToScene(QPointF(4, 0.5))
     QTest.mouseClick(plot.viewport(), Qt.LeftButton, Qt.NoModifier, plot.mapFromScene(scene_point))
-    qtbot.waitUntil(lambda: window.displayed_frame == 4)
+    qtbot.waitUntil(lambda: window.presenter.displayed_frame == 4)
     assert plot.cursor.value() == 4
 
 
@@ -390,18 +389,19 @@ def test_cuda_is_disabled_without_a_gpu(window):
 
 def test_main_help_and_subcommand_dispatch(capsys, monkeypatch):
     from app import main as entry
+    from app.cli.commands import COMMANDS, Command
 
     with pytest.raises(SystemExit) as exit_info:
         entry.main(["--help"])
     assert exit_info.value.code == 0 and "--demo" in capsys.readouterr().out
 
     calls = []
-    command = entry.Command(
+    command = Command(
         help="say hello",
         configure=lambda parser: parser.add_argument("--name", default="x"),
         run=lambda args: calls.append(args.name) or 3,
     )
-    monkeypatch.setitem(entry.COMMANDS, "hello", command)
+    monkeypatch.setitem(COMMANDS, "hello", command)
     assert entry.main(["hello", "--name", "bag"]) == 3
     assert calls == ["bag"]
 
@@ -410,7 +410,7 @@ def test_main_help_and_subcommand_dispatch(capsys, monkeypatch):
 
 
 def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_folder):
-    from app.main_window import MainWindow
+    from app.ui.main_window import MainWindow
 
     first = MainWindow()
     qtbot.addWidget(first)
@@ -419,7 +419,7 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
     first.tracker_panel.set_tracker("siamfc")
     first.tracker_panel.set_device("cpu")
     first.response_dock.hide()
-    assert first.open_path(image_folder)
+    assert first.files.open_path(image_folder)
     first.close()
     assert first.settings.path.parent == config_dir  # nothing written inside the repository
 
@@ -433,19 +433,19 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
     recent = [a.statusTip() for a in second.recent_menu.actions()]
     assert recent == [str(image_folder.resolve())]
     second.recent_menu.actions()[0].trigger()
-    assert second.frame_count == 6
+    assert second.session.frame_count == 6
     second.close()
 
 
 def test_demo_opens_with_the_box_ready(window):
-    assert window.open_demo()
-    assert window.frame_count > 100
-    assert window.view.box() is not None and window.annotations.track(1).get(0).is_manual
+    assert window.files.open_demo()
+    assert window.session.frame_count > 100
+    assert window.view.box() is not None and window.session.annotations.track(1).get(0).is_manual
     assert window.undo_stack.isClean()  # nothing of the user's to save yet
 
 
 def test_right_drag_pans_and_does_not_draw(window, image_folder):
-    assert window.open_path(image_folder)
+    assert window.files.open_path(image_folder)
     before = window.view.viewbox.viewRange()
     drag(window.view.viewport(), QPoint(300, 300), QPoint(360, 340), button=Qt.RightButton)
     after = window.view.viewbox.viewRange()
@@ -457,7 +457,7 @@ def test_run_gui_opens_a_video_from_the_command_line(qtbot, qapp, config_dir, im
     from PySide6.QtWidgets import QApplication
 
     from app import main as entry
-    from app.main_window import MainWindow
+    from app.ui.main_window import MainWindow
 
     # Exactly one quit: a second one (from closing the last window) would stay queued and end
     # the next test's event loop at once.
@@ -467,7 +467,7 @@ def test_run_gui_opens_a_video_from_the_command_line(qtbot, qapp, config_dir, im
 
     def inspect_and_quit():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        seen["frames"] = [w.frame_count for w in windows]
+        seen["frames"] = [w.session.frame_count for w in windows]
         for w in windows:
             w.close()
         qapp.quit()
@@ -478,3 +478,16 @@ def test_run_gui_opens_a_video_from_the_command_line(qtbot, qapp, config_dir, im
     finally:
         qapp.setQuitOnLastWindowClosed(quit_on_close)
     assert seen["frames"] == [6]
+
+
+def test_exports_are_suggested_away_from_the_video_folder(window, image_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert window.files.open_path(image_folder)
+    assert window.files.export_folder() == Path.home() != image_folder.parent  # not the dataset's folder
+    project = tmp_path / "work" / "clip.siamark.json"
+    project.parent.mkdir()
+    window.set_box((1, 1, 5, 5))
+    assert window.files.save_project_to(project)
+    assert window.files.export_folder() == project.parent
+    window.settings.export_folder = tmp_path
+    assert window.files.export_folder() == tmp_path  # the last export's folder wins

@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from app.settings import MAX_RECENT, Settings, config_dir
+from app.services.settings import MAX_RECENT, Settings, config_dir
 
 from .shared_data import REPO
 

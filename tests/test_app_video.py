@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.video import ImageSequence, SourceError, VideoFile, open_video
+from app.io.video import ImageSequence, SourceError, VideoFile, open_video
 
 from .shared_data import VIDEOS, needs_shared
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import trackers
-from app.results import ResultsTable
-from app.tracking_controller import TrackingController
-from app.tracking_worker import Target, TrackerSpec, TrackJob
+from app.model.run_rules import Target
+from app.services.tracking_controller import TrackingController
+from app.services.tracking_worker import TrackerSpec, TrackJob
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
 from trackers.io import list_images, read_groundtruth
 
@@ -88,8 +88,13 @@ class FakeMulti:
 
 
 def collect(ctl):
-    got = {"tracked": {}, "progress": [], "failed": [], "ready": []}
-    ctl.tracked.connect(lambda i, r: got["tracked"].__setitem__(i, r))
+    got = {"tracked": {}, "frames": {}, "progress": [], "failed": [], "ready": []}
+
+    def tracked(index, frame, results):
+        got["tracked"][index] = results
+        got["frames"][index] = frame
+
+    ctl.tracked.connect(tracked)
     ctl.progress.connect(lambda d, t, f: got["progress"].append((d, t, f)))
     ctl.failed.connect(got["failed"].append)
     ctl.ready.connect(got["ready"].append)
@@ -115,13 +120,15 @@ def test_tracks_every_frame_in_a_worker_thread(qtbot, controller, bag_frames):
     assert seen_threads == {main_thread}  # results are delivered to the GUI thread
     done, total, fps = got["progress"][-1]
     assert (done, total) == (N_FRAMES - 1, N_FRAMES - 1) and fps > 0
-    table = ResultsTable(N_FRAMES)
     for index, result in got["tracked"].items():
-        table.set_result(index, result)
+        assert np.isfinite(result.score)
         assert (
             result.response.dtype == np.float32 and 0 <= result.response.min() <= result.response.max() <= 1
         )
-    assert np.isfinite(table.scores[1:]).all() and np.isnan(table.scores[0])
+        # The frame comes with its result (the GUI shows it without decoding it again), read-only.
+        frame = got["frames"][index]
+        assert not frame.flags.writeable
+        np.testing.assert_array_equal(frame, frames[index])
     # The bag stays in view over these frames: the tracker follows it.
     gt = read_groundtruth(SEQUENCE / "groundtruth_rect.txt")
     x, y, w, h = got["tracked"][N_FRAMES - 1].box
@@ -134,7 +141,7 @@ def test_stop_mid_run_ends_soon_with_fewer_frames(qtbot, controller, bag_frames)
     frames, box = bag_frames
     got = collect(controller)
 
-    def stop_after_three(index, _result):
+    def stop_after_three(index, _frame, _result):
         if index == 3:
             controller.stop()
 
@@ -223,7 +230,7 @@ def test_backward_run_visits_frames_in_reverse_and_ends_when_all_targets_stop(qt
     frames = numbered_frames(12)
     targets = (Target(1, (1, 1, 2, 2), stop=6), Target(2, (3, 3, 2, 2), stop=3))
     order = []
-    controller.tracked.connect(lambda i, _r: order.append(i))
+    controller.tracked.connect(lambda i, _frame, _r: order.append(i))
     with qtbot.waitSignal(controller.finished, timeout=30_000):
         controller.start(job(frames, targets, start=9, direction=-1))
     assert order == [8, 7, 6, 5, 4]
@@ -236,15 +243,3 @@ def test_backward_run_visits_frames_in_reverse_and_ends_when_all_targets_stop(qt
         4,
     ]  # frames really read backward
     assert got["progress"][-1][:2] == (5, 5)
-
-
-def test_results_table_grows():
-    table = ResultsTable(3)
-    result = trackers.TrackResult(
-        (2, 2, 3, 4), 0.8, np.ones((2, 2), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 5, 5)
-    )
-    table.set_result(1, result)
-    table.set_result(5, result)  # past the container's stated length: kept, not dropped
-    assert table.frame_count == 6 and table.frames() == [1, 5]
-    assert np.isnan(table.scores[0]) and table.scores[1] == pytest.approx(0.8)
-    assert table.get(5).box == (2.0, 2.0, 3.0, 4.0) and table.get(0) is None

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from app.formats import FORMATS
+from app.io.formats import FORMATS
+from app.io.project import Project, save_project, video_fingerprint
 from app.main import main
-from app.project import Project, save_project, video_fingerprint
 from tests.formats_sequences import CROSSING, assert_same_tracks, crossing_annotations, crossing_video
 from tests.shared_data import needs_shared
 

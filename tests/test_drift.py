@@ -13,7 +13,6 @@ from tests.shared_data import SEQUENCES, needs_shared
 from trackers.drift import (
     DriftMonitor,
     DriftSettings,
-    box_iou,
     consistency_flags,
     converged_with,
     detection_quality,
@@ -21,6 +20,7 @@ from trackers.drift import (
     forward_backward,
     monitor_run,
 )
+from trackers.metrics import box_iou
 
 BOX = (100.0, 100.0, 40.0, 80.0)
 
@@ -54,7 +54,7 @@ def test_settings_missing_keys_take_defaults():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"min_scor": 0.2}, "unknown setting(s) min_scor"),
+        ({"min_scor": 0.2}, "drift: unknown setting(s) ['min_scor']"),
         ({"min_score": 1.5}, "drift.min_score"),
         ({"min_score": "low"}, "drift.min_score"),
         ({"drop_ratio": -0.1}, "drift.drop_ratio"),

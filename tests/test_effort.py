@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from app.annotations import BoxSource
-from app.effort import (
+from app.main import main
+from app.model.annotations import BoxSource
+from app.model.effort import (
     EffortResult,
     InterpolationMethod,
     TrackerMethod,
@@ -22,7 +23,6 @@ from app.effort import (
     simulate_tracker,
     summarize,
 )
-from app.main import main
 from tests.shared_data import SEQUENCES, needs_shared
 from trackers.base import MapGeometry, Tracker, TrackResult
 from trackers.metrics import iou, valid_mask

@@ -15,10 +15,10 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.export_dialog import ExportDialog, export_with_dialog, exportable_formats
-from app.formats import FORMATS
-from app.project import VideoRef
+from app.io.formats import FORMATS
+from app.io.project import VideoRef
+from app.model.annotations import Annotations, BoxSource, FrameBox
+from app.ui.export_dialog import ExportDialog, export_with_dialog, exportable_formats
 
 FRAMES = 12
 TIMEOUT_MS = 30_000
@@ -253,7 +253,7 @@ def test_export_with_dialog_returns_the_exported_folder(qtbot, annotations, vide
         exported = export_with_dialog(None, annotations, video, Reader())
     finally:
         guard.stop()
-    assert exported == target
+    assert exported[0] == target and f"to {target}" in exported[1]
     assert (target / "data.yaml").is_file() and len(list((target / "labels").iterdir())) == FRAMES
 
 
@@ -278,3 +278,20 @@ def test_file_formats_and_optional_frames_go_through_the_same_dialog(qtbot, anno
     dialog.start_export()
     wait_idle(qtbot, dialog)
     assert dialog.exported_to == tmp_path / "with_frames" and sorted(set(reader.asked)) == list(range(FRAMES))
+
+
+def test_the_target_is_suggested_in_the_given_folder_and_the_result_says_where_it_went(
+    qtbot, annotations, video, tmp_path
+):
+    """Defect: the default target was the video's folder (a dataset, or the app's own demo
+    folder) and nothing confirmed where the export went."""
+    elsewhere = tmp_path / "exports"
+    elsewhere.mkdir()
+    dialog = ExportDialog(None, annotations, video, Reader(), elsewhere)
+    qtbot.addWidget(dialog)
+    choose(dialog, "mot")
+    assert Path(dialog.target_edit.text()) == elsewhere / "clip_mot"
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.exported_to is not None, timeout=TIMEOUT_MS)
+    assert dialog.message.startswith(f"Exported {len(annotations.track(1).boxes) + 4} boxes of 2 tracks")
+    assert str(elsewhere / "clip_mot") in dialog.message

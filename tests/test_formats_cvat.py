@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
-from app.project import VideoRef
+from app.io.formats import FORMATS, ExportJob, ExportOptions, FormatError
+from app.io.project import VideoRef
+from app.model.annotations import Annotations, BoxSource, FrameBox
 from tests.formats_sequences import ABSENT_FRAMES, assert_same_tracks, crossing_annotations, crossing_video
 from tests.shared_data import needs_shared
 

@@ -18,12 +18,12 @@ import pycocotools.coco as pycocotools_coco  # reads the COCO export
 import pytest
 import yaml  # reads data.yaml as Ultralytics does
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
-from app.formats.coco import load_coco
-from app.formats.output import MANIFEST
-from app.formats.registry import ExportCancelled
-from app.project import VideoRef
+from app.io.formats import FORMATS, ExportJob, ExportOptions, FormatError
+from app.io.formats.coco import load_coco
+from app.io.formats.output import MANIFEST
+from app.io.formats.registry import ExportCancelled
+from app.io.project import VideoRef
+from app.model.annotations import Annotations, BoxSource, FrameBox
 from tests.shared_data import SEQUENCES, needs_shared
 from trackers.io import open_source, read_groundtruth
 
@@ -88,9 +88,13 @@ class Reader:
 
 
 def run_export(name, annotations, frames, target, reader=None, progress=None, **options) -> ExportJob:
+    """Export as the app does; frames where both objects are absent are asked for too (the
+    default leaves them out: test_formats_export_options)."""
+    options.setdefault("absent_frames", True)
+    height, width = frames[0].shape[:2] if frames else (288, 352)
     job = ExportJob(
         annotations,
-        VideoRef(str(JOGGING), frame_count=FRAMES, width=352, height=288, fps=30.0),
+        VideoRef(str(JOGGING), frame_count=FRAMES, width=width, height=height, fps=30.0),
         Path(target),
         ExportOptions(**options),
         reader or Reader(frames),
@@ -242,7 +246,7 @@ def test_golden_conventions_on_a_one_pixel_box(tmp_path):
     assert [box.findtext(k) for k in ("xmin", "ymin", "xmax", "ymax")] == ["1", "1", "1", "1"]
 
 
-def test_boxes_past_the_border_are_cut_for_yolo_and_voc_and_kept_for_coco(tmp_path):
+def test_boxes_past_the_border_are_cut_and_boxes_wholly_outside_left_out(tmp_path):
     model = Annotations(1)
     model.apply(model.add_track_edit("car", boxes={0: FrameBox((30.0, -5.0, 20.0, 10.0))}))
     model.apply(model.add_track_edit("gone", boxes={0: FrameBox((60.0, 0.0, 5.0, 5.0))}))  # wholly outside
@@ -261,7 +265,7 @@ def test_boxes_past_the_border_are_cut_for_yolo_and_voc_and_kept_for_coco(tmp_pa
         "5",
     ]
     doc = json.loads((tmp_path / "coco/annotations.json").read_text())
-    assert sorted(a["bbox"] for a in doc["annotations"]) == [[30.0, -5.0, 20.0, 10.0], [60.0, 0.0, 5.0, 5.0]]
+    assert [a["bbox"] for a in doc["annotations"]] == [[30.0, 0.0, 10.0, 5.0]]
 
 
 # -- options ----------------------------------------------------------------------------------------
@@ -516,7 +520,7 @@ def test_read_only_folder_permissions(sequence, annotations, tmp_path):
 def test_not_enough_disk_space_is_found_before_writing_frames(sequence, annotations, tmp_path, monkeypatch):
     import shutil
 
-    from app.formats import frames as frames_module
+    from app.io.formats import frames as frames_module
 
     real = shutil.disk_usage
     monkeypatch.setattr(frames_module.shutil, "disk_usage", lambda p: real(p)._replace(free=100_000))

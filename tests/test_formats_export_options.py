@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
-from app.formats.registry import ExportCancelled
-from app.formats.selection import SelectionError, select
-from app.project import VideoRef
+from app.io.formats import FORMATS, ExportJob, ExportOptions, FormatError
+from app.io.formats.registry import ExportCancelled
+from app.io.formats.selection import SelectionError, select
+from app.io.project import VideoRef
+from app.model.annotations import Annotations, BoxSource, FrameBox
 
 
 def small_annotations() -> Annotations:
@@ -110,6 +110,62 @@ def test_project_errors_name_file_and_line(tmp_path):
                                 "annotations": small_annotations().to_dict()}))  # fmt: skip
     with pytest.raises(FormatError, match="annotates frame 11 .* the video has 5 frames"):
         FORMATS["project"].load(path, 5)
+
+
+# -- boxes outside the frame, absent frames ------------------------------------------------------
+
+
+def border_annotations() -> Annotations:
+    """On a 64 x 48 frame: a box crossing the right border, one wholly outside, an absent frame."""
+    annotations = Annotations(4)
+    boxes = {
+        0: FrameBox((10, 10, 5, 5)),
+        1: FrameBox((60, 40, 10, 10)),  # crosses the right and bottom borders
+        2: FrameBox((100, 10, 5, 5)),  # nothing of it inside
+        3: FrameBox(None, BoxSource.MANUAL, absent=True),
+    }
+    annotations.apply(annotations.add_track_edit("car", boxes=boxes))
+    return annotations
+
+
+def test_mot_export_cuts_boxes_to_the_frame_and_says_what_it_left_out(tmp_path):
+    """Defects: boxes wholly outside the image were exported, and seqinfo.ini named imDir=img1
+    with no images written."""
+    job = ExportJob(border_annotations(), VideoRef("", "", 4, 64, 48, 25.0), tmp_path / "mot")
+    selection = FORMATS["mot"].export(job)
+    lines = (tmp_path / "mot/gt/gt.txt").read_text().splitlines()
+    assert [line.split(",")[:6] for line in lines] == [
+        ["1", "1", "11", "11", "5", "5"],
+        ["2", "1", "61", "41", "4", "8"],
+    ]
+    assert selection.describe() == "1 boxes cut to the frame; 1 boxes outside the frame left out"
+    info = (tmp_path / "mot/seqinfo.ini").read_text()
+    assert "imDir" not in info and not (tmp_path / "mot/img1").exists()
+    frames = [np.zeros((48, 64, 3), np.uint8)] * 4
+    FORMATS["mot"].export(
+        ExportJob(border_annotations(), job.video, tmp_path / "mot2", frames=frames.__getitem__)
+    )
+    assert "imDir=img1" in (tmp_path / "mot2/seqinfo.ini").read_text() and (tmp_path / "mot2/img1").is_dir()
+
+
+def test_detection_export_leaves_out_frames_where_every_object_is_absent(tmp_path):
+    frames = [np.zeros((48, 64, 3), np.uint8)] * 4
+    job = ExportJob(
+        border_annotations(), VideoRef("", "", 4, 64, 48), tmp_path / "yolo", frames=frames.__getitem__
+    )
+    selection = FORMATS["yolo"].export(job)
+    assert sorted(p.name for p in (tmp_path / "yolo/labels").iterdir()) == [
+        "frame_000000.txt",
+        "frame_000001.txt",
+    ]
+    assert "1 frames where every object is absent left out" in selection.describe()
+
+
+def test_the_project_format_keeps_every_box_as_drawn(tmp_path):
+    job = ExportJob(border_annotations(), VideoRef("", "", 4, 64, 48), tmp_path / "p.siamark.json")
+    assert FORMATS["project"].export(job).describe() == ""
+    back = FORMATS["project"].load(tmp_path / "p.siamark.json", 4)
+    assert back.to_dict() == border_annotations().to_dict()
 
 
 # -- export folders: whole or nothing -----------------------------------------------------------

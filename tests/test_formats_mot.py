@@ -6,9 +6,9 @@ import configparser
 
 import pytest
 
-from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
-from app.formats.output import read_manifest
-from app.video import open_video
+from app.io.formats import FORMATS, ExportJob, ExportOptions, FormatError
+from app.io.formats.output import read_manifest
+from app.io.video import open_video
 from tests.formats_sequences import CROSSING, assert_same_tracks, crossing_annotations, crossing_video
 from tests.shared_data import needs_shared
 

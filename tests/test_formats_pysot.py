@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.formats import FORMATS, ExportJob, ExportOptions
-from app.formats.output import read_manifest
-from app.formats.pysot import INSTANCE_SIZE, siamfc_crops
-from app.project import VideoRef
-from app.video import open_video
+from app.io.formats import FORMATS, ExportJob, ExportOptions
+from app.io.formats.output import read_manifest
+from app.io.formats.pysot import INSTANCE_SIZE, siamfc_crops
+from app.io.project import VideoRef
+from app.io.video import open_video
+from app.model.annotations import Annotations, BoxSource, FrameBox
 from tests.formats_sequences import CROSSING, crossing_annotations, crossing_video
 from tests.shared_data import needs_shared
 

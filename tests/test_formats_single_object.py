@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.annotations import Annotations, BoxSource, FrameBox
-from app.formats import FORMATS, ExportJob, ExportOptions, FormatError
-from app.formats.output import read_manifest
-from app.formats.single_object import COVER_OCCLUDED, COVER_VISIBLE
-from app.project import VideoRef
-from app.video import open_video
+from app.io.formats import FORMATS, ExportJob, ExportOptions, FormatError
+from app.io.formats.output import read_manifest
+from app.io.formats.single_object import COVER_OCCLUDED, COVER_VISIBLE
+from app.io.project import VideoRef
+from app.io.video import open_video
+from app.model.annotations import Annotations, BoxSource, FrameBox
 from tests.formats_sequences import (
     CROSSING,
     assert_same_tracks,

@@ -5,8 +5,7 @@ import os
 
 import pytest
 
-from app.annotations import Annotations
-from app.project import (
+from app.io.project import (
     Project,
     ProjectError,
     VideoRef,
@@ -15,6 +14,7 @@ from app.project import (
     save_project,
     video_fingerprint,
 )
+from app.model.annotations import Annotations
 
 
 def sample_project(tmp_path):
@@ -115,7 +115,7 @@ def test_malformed_projects_name_the_problem(tmp_path, text, message):
 
 
 def test_a_deeply_nested_autosave_file_does_not_stop_the_app_from_starting(tmp_path):
-    from app.autosave import AutosaveStore
+    from app.io.autosave import AutosaveStore
 
     (tmp_path / "session-999999999.siamark.json").write_text("[" * 100_000 + "]" * 100_000)
     assert AutosaveStore(tmp_path, pid=2).orphans() == []
@@ -124,7 +124,7 @@ def test_a_deeply_nested_autosave_file_does_not_stop_the_app_from_starting(tmp_p
 def test_an_unreadable_autosave_is_set_aside_not_read_at_every_start(tmp_path):
     import os
 
-    from app.autosave import AutosaveStore
+    from app.io.autosave import AutosaveStore
 
     dead = tmp_path / "session-999999999.siamark.json"  # no such process
     dead.write_text('{"truncated": ')

@@ -81,20 +81,26 @@ def as_bgr_frame(frame: Any) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
-def validate_box(box: Any, frame_shape: tuple[int, ...]) -> Box:
-    """Return ``box`` as four floats, or raise ValueError saying what is wrong with it. A box
-    wider or taller than the frame is clipped to the frame."""
+def box_values(box: Any) -> Box:
+    """``box`` as four finite floats (x, y, w, h) with w and h above zero, or ValueError saying
+    what is wrong with it. The one check of a box's numbers; callers add their own bounds."""
     try:
         values = [float(v) for v in box]
     except (TypeError, ValueError):
         raise ValueError(f"box must be four numbers (x, y, w, h), got {box!r}") from None
     if len(values) != 4:
         raise ValueError(f"box must be four numbers (x, y, w, h), got {len(values)} values")
-    x, y, w, h = values
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"box has a non-finite value: {tuple(values)}")
-    if w <= 0 or h <= 0:
-        raise ValueError(f"box must have positive width and height, got w={w:g}, h={h:g}")
+    if values[2] <= 0 or values[3] <= 0:
+        raise ValueError(f"box must have positive width and height, got w={values[2]:g}, h={values[3]:g}")
+    return tuple(values)
+
+
+def validate_box(box: Any, frame_shape: tuple[int, ...]) -> Box:
+    """Return ``box`` as four floats, or raise ValueError saying what is wrong with it. A box
+    wider or taller than the frame is clipped to the frame."""
+    x, y, w, h = box_values(box)
     img_h, img_w = frame_shape[:2]
     if x >= img_w or y >= img_h or x + w <= 0 or y + h <= 0:
         raise ValueError(f"box ({x:g}, {y:g}, {w:g}, {h:g}) lies entirely outside the {img_w}x{img_h} frame")

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from trackers.keys import check_keys
+
 
 @dataclass(frozen=True)
 class TrackerConfig:
@@ -59,11 +61,7 @@ class TrackerConfig:
 
     @classmethod
     def _check_keys(cls, values: dict[str, Any]) -> None:
-        unknown = sorted(set(values) - set(cls.field_names()))
-        if unknown:
-            raise ValueError(
-                f"unknown config key(s) {unknown} for {cls.__name__}; valid keys: {cls.field_names()}"
-            )
+        check_keys(values, cls.field_names(), f"{cls.__name__}: config key(s)")
 
     def replace(self, **changes: Any) -> Self:
         self._check_keys(changes)

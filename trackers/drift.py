@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from trackers.base import Box
+from trackers.keys import check_keys
+from trackers.metrics import box_iou
 
 # -- settings ------------------------------------------------------------------------------------
 
@@ -121,12 +123,7 @@ class DriftSettings:
         _require(
             isinstance(data, Mapping), f"drift: expected an object of thresholds, got {type(data).__name__}"
         )
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"drift: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+        check_keys(data, [f.name for f in fields(cls)], "drift: setting(s)")
         values = dict(data)
         # JSON has one number type: 10.0 for a frame count is fine, 10.5 is not.
         for name in ("window", "persist"):
@@ -314,15 +311,6 @@ def converged_with(
 
 
 # -- forward / backward consistency --------------------------------------------------------------
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """IoU of two (x, y, w, h) boxes (continuous coordinates, as ``trackers.metrics.iou``)."""
-    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(iw, 0.0) * max(ih, 0.0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def consistency_flags(

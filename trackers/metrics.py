@@ -56,6 +56,11 @@ def iou(a, b) -> np.ndarray:
     return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0)
 
 
+def box_iou(a, b) -> float:
+    """IoU of two single (x, y, w, h) boxes (``iou`` for one row)."""
+    return float(iou(a, b)[0])
+
+
 def centres(boxes) -> np.ndarray:
     b = as_boxes(boxes)
     return np.stack([b[:, 0] + (b[:, 2] - 1) / 2, b[:, 1] + (b[:, 3] - 1) / 2], axis=1)

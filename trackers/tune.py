@@ -8,6 +8,7 @@ fits a CPU, and coarse on purpose: a fine grid on a dozen sequences would fit no
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import numpy as np
 
 from trackers import registry
 from trackers.bench import BenchSequence, run_sequence
+from trackers.keys import check_keys
 from trackers.metrics import evaluate
 
 
@@ -67,9 +69,7 @@ def coordinate_search(
     **create_kwargs,
 ) -> SearchResult:
     config = registry.create(tracker_name, **create_kwargs).config
-    unknown = [name for name in grid if not hasattr(config, name)]
-    if unknown:
-        raise ValueError(f"{tracker_name} has no hyper-parameter(s) {', '.join(unknown)}")
+    check_keys(grid, [f.name for f in dataclasses.fields(config)], f"{tracker_name}: hyper-parameter(s)")
     start = {name: getattr(config, name) for name in grid}
     # Integer settings (crop sizes) stay integers: the grid is parsed as floats.
     grid = {

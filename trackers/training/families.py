@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from trackers.keys import check_keys
 from trackers.pysot_tracker import AnchorTracker, PointTracker
 from trackers.registry import TrackerInfo
 from trackers.siamcross import SiamCrossMobileV2Tracker, SiamCrossR50Tracker
@@ -32,11 +33,7 @@ class Family:
     rgb: ClassVar[bool] = False  # SiamFC's networks take RGB, the pysot family BGR
 
     def __init__(self, config, search_size: int, options: dict[str, Any] | None = None) -> None:
-        unknown = set(options or {}) - set(self.DEFAULTS)
-        if unknown:
-            raise ValueError(
-                f"unknown {self.name} loss option(s) {sorted(unknown)}; valid: {sorted(self.DEFAULTS)}"
-            )
+        check_keys(options or {}, self.DEFAULTS, f"{self.name}: loss option(s)")
         self.opt = {**self.DEFAULTS, **(options or {})}
         self.config = config
         self.search_size = search_size

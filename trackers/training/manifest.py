@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trackers.keys import check_keys
 from trackers.training.datasets import KINDS, Track
 from trackers.training.recipe import RECIPES_DIR
 
@@ -74,13 +75,10 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict) -> Manifest:
-        unknown = set(data) - set(DEFAULT)
-        if unknown:
-            raise ManifestError(f"unknown manifest key(s) {sorted(unknown)}; valid: {sorted(DEFAULT)}")
+        check_keys(data, DEFAULT, "manifest key(s)", ManifestError)
         train = data.get("train", DEFAULT["train"])
         weights = {**DEFAULT["kind_weights"], **data.get("kind_weights", {})}
-        if set(weights) - set(KINDS):
-            raise ManifestError(f"kind_weights: unknown kind(s) {sorted(set(weights) - set(KINDS))}")
+        check_keys(weights, KINDS, "kind_weights: kind(s)", ManifestError)
         # Asking explicitly to train on an evaluation sequence is an error, not a silent skip.
         validation = list(data.get("validation", []))
         reserved = ALWAYS_EXCLUDED | set(validation)

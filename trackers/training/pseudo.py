@@ -35,17 +35,13 @@ import cv2
 import numpy as np
 
 from trackers.io import staged_folder
-from trackers.metrics import iou
+from trackers.metrics import box_iou
 from trackers.reference import OpenCVNanoReference, OpenCVVitReference
 from trackers.training.augment import textured_box
 from trackers.training.datasets import DatasetError, Track, discover, load_frame
 from trackers.training.manifest import excluded_name
 
 TEACHERS = "NanoTrack v2 (cv2.TrackerNano) + VitTrack (cv2.TrackerVit), both Apache-2.0"
-
-
-def _iou(a, b) -> float:
-    return float(iou(a, b)[0])
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ def follow(frames: list[np.ndarray], box, nano, vit, config: PseudoConfig) -> np
     for frame in frames[1:]:
         a = np.asarray(nano.track(frame).box, float)
         b = np.asarray(vit.track(frame).box, float)
-        if _iou(a, b) >= config.agree:
+        if box_iou(a, b) >= config.agree:
             rows.append((a + b) / 2)
             misses = 0
         else:
@@ -95,7 +91,7 @@ def returns_to_start(frames: list[np.ndarray], boxes: np.ndarray, nano, config: 
     back = boxes[-1]
     for frame in reversed(frames[: len(boxes) - 1]):
         back = nano.track(frame).box
-    return _iou(np.asarray(back, float), boxes[0]) >= config.agree
+    return box_iou(np.asarray(back, float), boxes[0]) >= config.agree
 
 
 def label_track(track: Track, nano, vit, config: PseudoConfig, rng: np.random.Generator) -> list[Span]:

@@ -25,6 +25,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from trackers.keys import check_keys
+
 RECIPES_DIR = Path(__file__).resolve().parents[2] / "resources" / "recipes"
 
 DEFAULTS: dict[str, Any] = {
@@ -62,9 +64,7 @@ class RecipeError(ValueError):
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(override) - set(DEFAULTS))
-    if unknown:
-        raise RecipeError(f"unknown recipe key(s) {unknown}; valid: {sorted(DEFAULTS)}")
+    check_keys(override, DEFAULTS, "recipe key(s)", RecipeError)
     out = copy.deepcopy(base)
     for k, v in override.items():
         out[k] = {**out[k], **v} if isinstance(out.get(k), dict) and isinstance(v, dict) else copy.deepcopy(v)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, fields
 import cv2
 import numpy as np
 
+from trackers.keys import check_keys
 from trackers.ops.crop import crop_square
 from trackers.ops.geometry import context_side
 from trackers.training.augment import clutter_box, color_jitter, grayscale, motion_blur, textured_box
@@ -60,10 +61,7 @@ class SamplingConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> SamplingConfig:
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
-        if unknown:
-            raise ValueError(f"unknown sampling key(s) {sorted(unknown)}; valid: {sorted(names)}")
+        check_keys(data, [f.name for f in fields(cls)], "sampling key(s)")
         data = dict(data)
         if "frame_range" in data:
             data["frame_range"] = {**cls().frame_range, **data["frame_range"]}

@@ -1,0 +1,92 @@
+"""Score per frame over the whole video, under the frame slider.
+
+x is the frame index (the slider's value); a vertical line marks the current frame. Clicking
+the plot or dragging the line asks to show that frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from app.ui.video_view import TRACKED_COLOUR
+
+
+class ConfidencePlot(pg.PlotWidget):
+    frame_requested = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)  # the x range always shows the whole video
+        item.setClipToView(True)
+        item.showGrid(y=True, alpha=0.2)
+        item.getAxis("left").setWidth(36)
+        item.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+        item.setYRange(-0.08, 1.08, padding=0)
+        self.curve = item.plot(pen=pg.mkPen(TRACKED_COLOUR, width=1.5), connect="finite")
+        # Frames flagged for review (red, on the curve) and manual keyframes (small marks on top).
+        self.flag_marks = pg.ScatterPlotItem(
+            size=9, symbol="t", pen=pg.mkPen("#ff5252"), brush=pg.mkBrush("#ff5252")
+        )
+        self.key_marks = pg.ScatterPlotItem(size=6, symbol="d", pen=None, brush=pg.mkBrush("#ffd400"))
+        item.addItem(self.flag_marks)
+        item.addItem(self.key_marks)
+        self.flagged: list[int] = []
+        self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#ffd400", width=1.5))
+        self.cursor.sigDragged.connect(lambda line: self._request(line.value()))
+        item.addItem(self.cursor)
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self._frame_count = 0
+        self.setFixedHeight(110)
+        self.set_frame_count(0)
+
+    def set_frame_count(self, count: int) -> None:
+        self._frame_count = count
+        self.getPlotItem().setXRange(0, max(count - 1, 1), padding=0.01)
+        self.cursor.setVisible(count > 0)
+        self.set_scores(np.zeros(0))
+
+    def set_colour(self, colour: str) -> None:
+        """The curve takes the colour of the track it shows."""
+        self.curve.setPen(pg.mkPen(colour, width=1.5))
+
+    def set_scores(self, scores: np.ndarray, flagged=(), keyframes=()) -> None:
+        """Scores of all frames (NaN where not tracked), drawn with gaps at the NaNs; flagged
+        frames as red marks on the curve (at 0 where there is no score), keyframes on top."""
+        if len(scores) == 0 or np.isnan(scores).all():
+            self.curve.setData([], [])
+        else:
+            self.curve.setData(np.arange(len(scores)), scores, connect="finite")
+        self.flagged = sorted(flagged)
+        if self.flagged:
+            at = np.asarray(self.flagged)
+            y = np.nan_to_num(np.asarray(scores, dtype=float)[at[at < len(scores)]], nan=0.0)
+            self.flag_marks.setData(at[: len(y)], y)
+        else:
+            self.flag_marks.setData([], [])
+        keys = sorted(keyframes)
+        self.key_marks.setData(keys, [1.04] * len(keys))
+
+    def set_current(self, frame: int) -> None:
+        self.cursor.setValue(frame)
+
+    def scores_shown(self) -> np.ndarray:
+        """The y values on the curve now (for tests and scripts)."""
+        y = self.curve.yData
+        return np.asarray(y if y is not None else [], dtype=float)
+
+    def _on_click(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        viewbox = self.getPlotItem().getViewBox()
+        if not viewbox.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        self._request(viewbox.mapSceneToView(ev.scenePos()).x())
+
+    def _request(self, x: float) -> None:
+        if self._frame_count > 0:
+            self.frame_requested.emit(int(np.clip(round(x), 0, self._frame_count - 1)))

@@ -1,0 +1,177 @@
+"""Paints the session: the frame, every track's box, the response map and overlay, the score
+strip, the tracks list and the timeline. Subscribes to the session's events; holds no state of
+the document, only what it last painted.
+
+The screen is repainted from a single-shot QTimer at most ~30 times a second, so a fast
+tracker never floods the GUI; every result is in the session, so nothing is lost by skipping
+a repaint. An edit made by hand repaints at once (it must show under the hand).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+
+from app.controllers.feedback import Feedback
+from app.model.session import Session
+from app.ui.response_panel import ResponsePanel
+from app.ui.timeline import Timeline
+from app.ui.track_panel import TrackPanel
+from app.ui.video_view import BoxOverlay, VideoView
+from trackers.base import Box
+
+REPAINT_INTERVAL_MS = 33  # at most ~30 repaints per second, however fast the tracker is
+
+
+class FramePresenter(QObject):
+    def __init__(
+        self,
+        session: Session,
+        view: VideoView,
+        timeline: Timeline,
+        track_panel: TrackPanel,
+        response_panel: ResponsePanel,
+        feedback: Feedback,
+        running: Callable[[], bool],
+        recent_frame: Callable[[int], np.ndarray | None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.session = session
+        self.view, self.timeline = view, timeline
+        self.track_panel, self.response_panel = track_panel, response_panel
+        self.feedback = feedback
+        self._running = running
+        self._recent_frame = recent_frame  # frames the tracker decoded already
+        self.displayed_frame: int | None = None
+        self.repaint_count = 0
+        self._last_repaint = 0.0
+        self._pending = False
+        self._tracks_dirty = self._scores_dirty = True
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(REPAINT_INTERVAL_MS)
+        self.timer.timeout.connect(self.repaint)
+        session.document_changed.connect(self._on_document)
+        session.frame_changed.connect(lambda _frame: self.schedule())
+        session.selection_changed.connect(lambda _track: self.refresh(now=not self._running()))
+        session.annotations_changed.connect(lambda _edit: self.refresh(now=not self._running()))
+        session.settings_changed.connect(lambda _settings: None)
+
+    def _on_document(self) -> None:
+        video = self.session.video
+        if video is not None and self.timeline.slider.maximum() != max(video.frame_count - 1, 0):
+            self.timeline.set_frame_count(video.frame_count)
+            self.displayed_frame = None
+            self.view.set_box(None)
+        self.refresh(now=True)
+
+    def refresh(self, now: bool = True) -> None:
+        """Repaint after an edit: tracks list and score strip too."""
+        self._tracks_dirty = self._scores_dirty = True
+        self.schedule(now)
+
+    def schedule(self, now: bool = False) -> None:
+        self._pending = True
+        if now:
+            self.timer.stop()
+            self.repaint()
+        elif not self.timer.isActive():
+            # Paced from the previous repaint, not from now: a fixed delay after each new result
+            # would add to the paint time and halve the refresh rate.
+            since = (time.perf_counter() - self._last_repaint) * 1000.0
+            self.timer.start(int(max(0.0, REPAINT_INTERVAL_MS - since)))
+
+    def repaint(self) -> None:
+        self._last_repaint = time.perf_counter()
+        session = self.session
+        if not self._pending or session.video is None:
+            return
+        self._pending = False
+        index = session.current_frame
+        self.repaint_count += 1
+        if index != self.displayed_frame:
+            self.view.set_frame(self._frame_image(index))
+        self.displayed_frame = index
+        self._show_boxes(index)
+        selected = session.selected_track
+        track = session.annotations.tracks.get(selected)
+        entry = track.get(index) if track is not None else None
+        kept = session.maps.get(selected, index) if selected is not None else None
+        self.view.set_overlay(kept.response if kept else None, kept.geometry if kept else None)
+        self.response_panel.show_result(index, entry, kept)
+        if self._tracks_dirty:
+            self._tracks_dirty = False
+            self.track_panel.refresh(session.annotations, selected)
+        if self._scores_dirty:
+            self._scores_dirty = False
+            self._show_scores()
+        self.timeline.set_current(index, session.frame_count, self._timestamp(index))
+
+    def _frame_image(self, index: int) -> np.ndarray | None:
+        frame = self._recent_frame(index)
+        if frame is not None:
+            return frame
+        try:
+            return self.session.video.frame(index)
+        except Exception as exc:  # noqa: BLE001 - a bad frame is reported, the app goes on
+            self.feedback.show_status(f"Cannot show frame {index}: {exc}", 8000)
+            return None
+
+    def _show_boxes(self, index: int) -> None:
+        overlays = []
+        editable: Box | None = None
+        colour = "#ffd400"
+        running = self._running()
+        for track in self.session.annotations:
+            entry = track.get(index)
+            if entry is None or entry.box is None:
+                continue
+            selected = track.id == self.session.selected_track
+            if selected and not running:
+                editable, colour = entry.box, track.color
+            tags = [entry.source.value if not entry.is_manual else "key"]
+            if math.isfinite(entry.score):
+                tags.append(f"{entry.score:.2f}")
+            if entry.occluded:
+                tags.append("occluded")
+            if entry.flag:
+                tags.append("⚑ " + entry.flag)
+            overlays.append(
+                BoxOverlay(
+                    track.id,
+                    entry.box,
+                    track.color,
+                    f"#{track.id} {track.label} · " + " · ".join(tags),
+                    dashed=entry.source.value == "interpolated" or bool(entry.flag),
+                    selected=selected,
+                )
+            )
+        self.view.set_track_boxes(overlays)
+        self.view.set_box(editable, colour)
+
+    def _show_scores(self) -> None:
+        count = self.session.frame_count
+        scores = np.full(count, np.nan, dtype=np.float32)
+        flagged: list[int] = []
+        keys: list[int] = []
+        track = self.session.annotations.tracks.get(self.session.selected_track)
+        if track is not None:
+            for f, entry in track.boxes.items():
+                if 0 <= f < count:
+                    scores[f] = entry.score if math.isfinite(entry.score) else np.nan
+                    if entry.is_manual:
+                        keys.append(f)
+            flagged = track.flagged_frames()
+            self.timeline.plot.set_colour(track.color)
+        self.timeline.plot.set_scores(scores, flagged, keys)
+
+    def _timestamp(self, index: int) -> float | None:
+        try:
+            return self.session.video.timestamp(index)
+        except (IndexError, ValueError, AttributeError):
+            return None

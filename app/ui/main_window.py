@@ -1,0 +1,477 @@
+"""Siamark's main window: builds the video view, timeline, docks and menus, and connects them
+to the session and its controllers.
+
+- ``app.model.session.Session``: the document and what is shown (Qt-free, emits events);
+- ``app.controllers``: ``DocumentsController`` (open, save, autosave, recovery),
+  ``EditingController`` (undoable edits), ``RunsController`` (tracking runs and checks);
+- ``FramePresenter`` paints the session; ``Playback`` moves through it; ``FileActions`` asks
+  the questions of the File menu (which file, save first?, recover?).
+
+The window builds the widgets, menus and connections, and shows messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+import trackers
+from app import APP_NAME
+from app.controllers.documents import DocumentsController
+from app.controllers.editing import EditingController
+from app.controllers.runs import RunsController
+from app.io.autosave import INTERVAL_MS, AutosaveStore
+from app.model.session import Session
+from app.services.settings import Settings
+from app.services.tracking_worker import TrackerSpec
+from app.ui.file_actions import FileActions
+from app.ui.frame_presenter import FramePresenter
+from app.ui.playback import Playback
+from app.ui.response_panel import ResponsePanel
+from app.ui.shortcuts_dialog import ShortcutsDialog
+from app.ui.theme import configure_pyqtgraph
+from app.ui.timeline import Timeline
+from app.ui.track_panel import TrackPanel
+from app.ui.tracker_panel import TrackerPanel
+from app.ui.video_view import VideoView
+from trackers.base import Box
+
+DEFAULT_SIZE = QSize(1400, 900)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, autosave: AutosaveStore | None = None):
+        configure_pyqtgraph()
+        super().__init__()
+        self.settings = settings if settings is not None else Settings()
+        self.session = Session()
+        self.undo_stack = QUndoStack(self)
+        self.last_error: str | None = None
+        self._error_box: QMessageBox | None = None
+
+        self.setWindowTitle(APP_NAME)
+        self.resize(DEFAULT_SIZE)
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
+        self._build_widgets()
+        self.runs = RunsController(self.session, self.undo_stack, self, parent=self)
+        self.editing = EditingController(self.session, self.undo_stack, self, lambda: self.runs.running)
+        self.documents = DocumentsController(
+            self.session,
+            self.undo_stack,
+            autosave if autosave is not None else AutosaveStore(),
+            self,
+            self.tracker_panel.tracker_name,
+            lambda path: self.files.remember_recent(path),
+        )
+        self.files = FileActions(self, self.session, self.documents, self.settings)
+        self.presenter = FramePresenter(
+            self.session,
+            self.view,
+            self.timeline,
+            self.track_panel,
+            self.response_panel,
+            self,
+            lambda: self.runs.running,
+            self.runs.recent_frame,
+            self,
+        )
+        self.playback = Playback(self.session, self.timeline, self, self)
+        self.playback.on_user_move = self._user_moved
+        self._build_menus()
+        self._connect()
+        self._restore_settings()
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.view = VideoView()
+        self.timeline = Timeline()
+        for graphics in (self.view, self.timeline.plot):
+            graphics.setAcceptDrops(False)  # let file drops reach the window
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+
+        self.track_panel = TrackPanel()
+        self.track_dock = self._dock("Tracks", "track_dock", self.track_panel)
+        self.tracker_panel = TrackerPanel()
+        self.tracker_dock = self._dock("Tracker", "tracker_dock", self.tracker_panel)
+        self.response_panel = ResponsePanel()
+        self.response_dock = self._dock("Response map", "response_dock", self.response_panel)
+        docks = [self.track_dock, self.tracker_dock, self.response_dock]
+        # Default layout (a saved window state replaces it): narrow docks, video gets the room.
+        self.resizeDocks(docks, [360, 360, 360], Qt.Horizontal)
+        self.resizeDocks(docks, [200, 230, 400], Qt.Vertical)
+
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.hide()
+        self.statusBar().addPermanentWidget(self.progress_label)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(INTERVAL_MS)
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState / restoreState find docks by name
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable
+        )
+        self.addDockWidget(Qt.RightDockWidgetArea, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                action.setShortcuts([QKeySequence(k) for k in shortcut])
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)  # shortcuts work even with the menu bar hidden
+        return action
+
+    def _menu(self, title: str, actions) -> None:
+        menu = self.menuBar().addMenu(title)
+        for action in actions:
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
+
+    def _build_menus(self) -> None:
+        a, editing, playback = self._action, self.editing, self.playback
+        file_menu = self._menu(
+            "&File",
+            [
+                a("&Open video or project…", self.files.choose_video, QKeySequence.Open),
+                a("Open &folder of images…", self.files.choose_folder, "Ctrl+Shift+O"),
+                a("Open &demo clip", self.files.open_demo),
+            ],
+        )
+        self.recent_menu = file_menu.addMenu("&Recent files")
+        for action in (
+            None,
+            a("&Save project", self.files.save, QKeySequence.Save),
+            a("Save project &as…", self.files.save_as, "Ctrl+Shift+S"),
+            None,
+            a("&Import annotations…", self.files.choose_import, "Ctrl+I"),
+            a("&Export annotations…", self.files.export, "Ctrl+E"),
+            None,
+            a("&Quit", self.close, QKeySequence.Quit),
+        ):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addActions([self.undo_action, self.redo_action])
+        self.new_track_action = a("&New track (next box drawn)", self.new_track, "N")
+        self._menu(
+            "&Edit",
+            [
+                self.undo_action,
+                self.redo_action,
+                None,
+                self.new_track_action,
+                a("&Delete box on this frame", editing.delete_box, "Del"),
+                a("Delete &track", lambda: editing.delete_track(), "Shift+Del"),
+                a("Toggle &occluded", lambda: editing.toggle_flag("occluded"), "O"),
+                a("Toggle &absent / out of view", lambda: editing.toggle_flag("absent"), "A"),
+                a("Accept frame (mark &reviewed)", editing.accept_frame, "K"),
+                a("&Interpolate between keyframes", editing.interpolate, "I"),
+            ],
+        )
+
+        self.overlay_action = a("Response &overlay on frame", self.set_overlay_enabled, "R", True)
+        self._menu(
+            "&View",
+            [
+                self.overlay_action,
+                a("&Fit frame", self.view.fit, "F"),
+                None,
+                *(d.toggleViewAction() for d in (self.track_dock, self.tracker_dock, self.response_dock)),
+            ],
+        )
+        self._menu(
+            "&Playback",
+            [
+                a("&Play / pause", playback.toggle, "Space"),
+                a("P&revious frame", lambda: playback.step(-1), "Left"),
+                a("&Next frame", lambda: playback.step(1), "Right"),
+                a("Next &flagged frame", lambda: playback.jump_flag(1), "]"),
+                a("Previous f&lagged frame", lambda: playback.jump_flag(-1), "["),
+            ],
+        )
+
+        # Started from the Track menu; all disabled while a run is in progress.
+        self.run_actions = (
+            a("Track &forward (selected)", self.track_forward, "T"),
+            a("Track &backward (selected)", self.track_backward, "Shift+T"),
+            a("Track all &objects forward", lambda: self.track(1, True), "Ctrl+T"),
+            a("Track all objects back&ward", lambda: self.track(-1, True), "Ctrl+Shift+T"),
+            a("&Check forward / backward consistency", self.check_consistency, "C"),
+        )
+        self.stop_action = a("&Stop", self.stop_tracking, "Esc")
+        self.stop_action.setEnabled(False)
+        drift = self.session.drift_settings
+        self.pause_on_flag_action = a(
+            "&Pause at flagged frames",
+            lambda on: self.session.change_drift_settings(pause_on_flag=bool(on)),
+            None,
+            True,
+        )
+        self.pause_on_flag_action.setChecked(drift.pause_on_flag)
+        self.fuse_action = a(
+            "&Fuse with a run back from the next keyframe",
+            lambda on: self.session.change_drift_settings(fuse_with_keyframes=bool(on)),
+            None,
+            True,
+        )
+        self.fuse_action.setChecked(drift.fuse_with_keyframes)
+        self._menu(
+            "&Track", [*self.run_actions, self.stop_action, None, self.pause_on_flag_action, self.fuse_action]
+        )
+        self._menu(
+            "&Help",
+            [a("&Shortcuts", self.show_shortcuts, "F1"), a("&About Siamark", self.show_about)],
+        )
+
+    def _connect(self) -> None:
+        session = self.session
+        session.document_changed.connect(self._update_title)
+        session.settings_changed.connect(self._show_drift_settings)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.autosave_timer.timeout.connect(self.documents.autosave_now)
+        self.autosave_timer.start()
+        self.timeline.frame_requested.connect(self.playback.go_to)
+        self.timeline.step_requested.connect(self.playback.step)
+        self.timeline.play_toggled.connect(self.playback.toggle)
+        self.view.box_changed.connect(self.set_box)
+        self.view.clicked.connect(lambda x, y: self.editing.click(self._drawn_frame(), x, y))
+        self.track_panel.selected.connect(self.editing.select)
+        self.track_panel.new_requested.connect(self.new_track)
+        self.track_panel.delete_requested.connect(self.editing.delete_track)
+        self.track_panel.relabel_requested.connect(self.editing.relabel)
+        self.tracker_panel.track_requested.connect(self.track_forward)
+        self.tracker_panel.stop_requested.connect(self.stop_tracking)
+        self.tracker_panel.error.connect(self.show_error)
+        self.tracker_panel.spec_changed.connect(self._save_tracker_choice)
+        self.runs.running_changed.connect(self._set_running)
+        self.runs.progress.connect(self._on_progress)
+        self.runs.run_finished.connect(self._on_run_finished)
+
+    # -- feedback (app.controllers.feedback.Feedback) ------------------------------------------
+
+    def show_error(self, title: str, message: str) -> None:
+        """Status bar + a window-modal box that does not block the caller (tests can read it)."""
+        self.last_error = message
+        self.statusBar().showMessage(f"{title}: {message.splitlines()[0] if message else ''}", 15000)
+        self.message(QMessageBox.Warning, title, message)
+
+    def show_status(self, message: str, timeout_ms: int = 5000) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
+
+    def message(self, icon, title: str, text: str) -> QMessageBox:
+        if self._error_box is not None:
+            self._error_box.close()
+        box = QMessageBox(icon, title, text, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: setattr(self, "_error_box", None))
+        box.open()  # returns at once, unlike exec()
+        self._error_box = box
+        return box
+
+    # -- frames and editing ----------------------------------------------------------------------
+
+    def go_to(self, frame: int, now: bool = False) -> None:
+        """Show ``frame``: at the next coalesced repaint, or at once with ``now``."""
+        self.session.go_to(frame)
+        self.presenter.schedule(now)
+
+    def _user_moved(self) -> None:
+        self.runs.follow = False  # the person took over the view from the running tracker
+
+    def _drawn_frame(self) -> int:
+        shown = self.presenter.displayed_frame
+        return shown if shown is not None else self.session.current_frame
+
+    def set_box(self, box: Box | None, label: str = "object") -> None:
+        """A box drawn on the shown frame (also: scripted use, as if drawn with the mouse)."""
+        self.editing.draw_box(self._drawn_frame(), box, label)
+
+    def new_track(self) -> None:
+        self.editing.new_track()
+        self.view.set_box(None)
+
+    def set_overlay_enabled(self, enabled: bool) -> None:
+        self.view.set_overlay_enabled(enabled)
+        if self.overlay_action.isChecked() != enabled:
+            self.overlay_action.setChecked(enabled)
+        self.presenter.schedule()
+
+    # -- tracking ------------------------------------------------------------------------------
+
+    def track(
+        self, direction: int = 1, all_tracks: bool = False, spec: TrackerSpec | None = None, end=None
+    ) -> bool:
+        if self.runs.running:
+            return False
+        self.playback.pause()
+        self.presenter.schedule(now=True)  # the run starts from the frame on screen
+        return self.runs.track(spec or self.tracker_panel.spec(), direction, all_tracks, end)
+
+    def track_forward(self, spec: TrackerSpec | None = None) -> bool:
+        return self.track(1, spec=spec if isinstance(spec, TrackerSpec) else None)
+
+    def track_backward(self) -> bool:
+        return self.track(-1)
+
+    def check_consistency(self) -> bool:
+        self.playback.pause()
+        return self.runs.check_consistency(self.tracker_panel.spec())
+
+    def start_tracking(self, path=None, box=None, frame=None, spec=None, direction=1, end=None) -> bool:
+        """Scripted use: open ``path``, show ``frame``, put ``box`` there and track from it
+        (up to, not including, frame ``end`` when given)."""
+        if path is not None and not self.files.open_path(path):
+            return False
+        if frame is not None:
+            self.go_to(frame, now=True)
+        if box is not None:
+            self.set_box(box)
+        return self.track(direction, spec=spec, end=end)
+
+    def stop_tracking(self, wait: bool = False) -> None:
+        self.runs.stop(wait)
+
+    def _set_running(self, running: bool) -> None:
+        self.tracker_panel.set_running(running)
+        for action in (*self.run_actions, self.undo_action, self.redo_action):
+            action.setEnabled(not running)
+        if not running:  # the undo stack knows whether there is something to undo / redo
+            self.undo_action.setEnabled(self.undo_stack.canUndo())
+            self.redo_action.setEnabled(self.undo_stack.canRedo())
+        self.stop_action.setEnabled(running)
+        self.view.viewbox.drawing_enabled = not running
+        self.progress_bar.setVisible(running)
+        if running:
+            self.progress_bar.setValue(0)
+            self.progress_label.setText("")
+        self.presenter.refresh(now=not running)
+
+    def _on_progress(self, done: int, total: int, fps: float) -> None:
+        self.progress_bar.setMaximum(max(total, 1))
+        self.progress_bar.setValue(done)
+        self.progress_label.setText(f"{done}/{total} frames · {fps:.1f} fps")
+
+    def _on_run_finished(self, message: str) -> None:
+        self.documents.autosave_now()
+        if message:  # a failure's message stays on the status bar
+            self.show_status(message, 10000)
+        self.presenter.refresh()
+
+    def _show_drift_settings(self, settings) -> None:
+        self.pause_on_flag_action.setChecked(settings.pause_on_flag)
+        self.fuse_action.setChecked(settings.fuse_with_keyframes)
+
+    def _update_title(self, _clean: bool | None = None) -> None:
+        name = self.documents.display_name()
+        dirty = "" if self.undo_stack.isClean() else " •"
+        self.setWindowTitle(f"{name}{dirty} — {APP_NAME}" if name else APP_NAME)
+
+    # -- help ------------------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.actions(), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        self.shortcuts_dialog = dialog
+        return dialog
+
+    def show_about(self) -> None:
+        self.message(
+            QMessageBox.Information,
+            "About Siamark",
+            "<b>Siamark</b><br>Semi-automatic video annotation with Siamese visual trackers.<br><br>"
+            "Draw a box, pick a tracker, track forward; correct a drifting frame by drawing a new box "
+            "there and tracking forward again.",
+        )
+
+    # -- drag and drop -------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_path(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.files.open_path(path)
+
+    @staticmethod
+    def _dropped_path(mime) -> Path | None:
+        urls: list[QUrl] = mime.urls() if mime.hasUrls() else []
+        local = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+        return local[0] if local else None
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        settings = self.settings
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray(settings.window_geometry))
+        if settings.window_state:
+            self.restoreState(QByteArray(settings.window_state))
+        tracker, device = settings.last_tracker, settings.device  # read both before either is saved
+        if tracker in trackers.names():
+            self.tracker_panel.set_tracker(tracker)
+        self.tracker_panel.set_device(device)
+        self.files.refresh_recent_menu()
+
+    def _save_tracker_choice(self) -> None:
+        self.settings.last_tracker = self.tracker_panel.tracker_name()
+        self.settings.device = self.tracker_panel.device()
+
+    def closeEvent(self, event) -> None:
+        # Unsaved work: save it, drop it, or stay. A window that closes leaves no autosave, so
+        # the next start offers a recovery only after a crash.
+        if self._error_box is not None:
+            self._error_box.close()  # the question comes alone, not over an old message
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.playback.pause()
+        self.runs.stop(wait=True)  # no tracking thread outlives the window
+        self._save_window_state()
+        self.documents.finish()
+        super().closeEvent(event)
+
+    def _save_window_state(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().data())
+        self.settings.window_state = bytes(self.saveState().data())
+        self._save_tracker_choice()
+        self.settings.sync()

@@ -1,0 +1,219 @@
+"""Choosing the tracker, its preset, weights and device, and starting / stopping a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import trackers
+from app.services.tracking_worker import TrackerSpec, has_shipped_weights
+
+IMPORT = "__import__"  # item data of the weights combo's "Import file…" entry
+CHECKPOINT_FILTER = "PyTorch checkpoints (*.pth *.pt *.model *.pth.tar);;All files (*)"
+
+
+def default_tracker() -> str:
+    """The recommended tracker (the best shipped one); NanoTrack (real weights exist) otherwise."""
+    names = trackers.names()
+    return trackers.recommended() or ("nanotrack" if "nanotrack" in names else names[0])
+
+
+class TrackerPanel(QWidget):
+    track_requested = Signal()
+    stop_requested = Signal()
+    #: something the user should see (title, message): a checkpoint that cannot be used.
+    error = Signal(str, str)
+    spec_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._imported: dict[str, str] = {}  # tracker name -> checkpoint path chosen by the user
+
+        self.tracker_combo = QComboBox()
+        for name in trackers.names():
+            info = trackers.get(name)
+            label = name if has_shipped_weights(name) else f"{name}  (no shipped weights)"
+            self.tracker_combo.addItem(label, name)
+            self.tracker_combo.setItemData(self.tracker_combo.count() - 1, info.description, Qt.ToolTipRole)
+        self.preset_combo = QComboBox()
+        self.weights_combo = QComboBox()
+        self.device_combo = QComboBox()
+        self._fill_devices()
+
+        self.track_button = QPushButton("Track forward")
+        self.track_button.setToolTip("Track from the current frame to the end (T)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop tracking (Esc)")
+        self.stop_button.setEnabled(False)
+        for button in (self.track_button, self.stop_button):
+            button.setFocusPolicy(Qt.NoFocus)  # Space / arrows stay with the window shortcuts
+        self.weights_note = QLabel()
+        self.weights_note.setWordWrap(True)
+        self.weights_note.setStyleSheet("color: #c8a040;")
+
+        form = QFormLayout()
+        form.addRow("Tracker", self.tracker_combo)
+        form.addRow("Preset", self.preset_combo)
+        form.addRow("Weights", self.weights_combo)
+        form.addRow("Device", self.device_combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.track_button)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.weights_note)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+        self.tracker_combo.currentIndexChanged.connect(self._on_tracker_changed)
+        self.weights_combo.activated.connect(self._on_weights_activated)
+        self.weights_combo.currentIndexChanged.connect(self._update_note)
+        self.preset_combo.currentIndexChanged.connect(self.spec_changed)
+        self.device_combo.currentIndexChanged.connect(self.spec_changed)
+        self.track_button.clicked.connect(self.track_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.set_tracker(default_tracker())
+        self._on_tracker_changed()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def tracker_name(self) -> str:
+        return self.tracker_combo.currentData()
+
+    def set_tracker(self, name: str) -> None:
+        index = self.tracker_combo.findData(name)
+        if index >= 0:
+            self.tracker_combo.setCurrentIndex(index)
+
+    def device(self) -> str:
+        return self.device_combo.currentData()
+
+    def set_device(self, device: str) -> None:
+        index = self.device_combo.findData(device)
+        if index >= 0 and self._device_model().item(index).isEnabled():
+            self.device_combo.setCurrentIndex(index)
+
+    def weights(self) -> str | None:
+        data = self.weights_combo.currentData()
+        return None if data in (None, IMPORT) else data
+
+    def spec(self) -> TrackerSpec:
+        return TrackerSpec(
+            name=self.tracker_name(),
+            weights=self.weights(),
+            device=self.device(),
+            preset=self.preset_combo.currentData(),
+        )
+
+    def needs_weights(self) -> bool:
+        """True when tracking would need a checkpoint the user has not imported."""
+        return self.weights() is None and not has_shipped_weights(self.tracker_name())
+
+    def set_running(self, running: bool) -> None:
+        self.track_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for combo in (self.tracker_combo, self.preset_combo, self.weights_combo, self.device_combo):
+            combo.setEnabled(not running)
+
+    # -- weights -------------------------------------------------------------------------------
+
+    def import_weights(self, path: str | Path) -> bool:
+        """Use checkpoint ``path``: its tracker is recognised and selected. False on error."""
+        path = str(path)
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            name, arch = trackers.identify_checkpoint(path)
+        except Exception as exc:  # noqa: BLE001 - CheckpointError, OSError, ...: shown, never fatal
+            self.error.emit("Cannot use this checkpoint", f"{Path(path).name}:\n\n{exc}")
+            self._select_current_weights()
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._imported[name] = path
+        if name != self.tracker_name():
+            self.set_tracker(name)  # rebuilds the weights combo, which picks up the import
+        else:
+            self._fill_weights()
+        self.weights_combo.setToolTip(f"{path}\n(recognised as {arch})")
+        self.spec_changed.emit()
+        return True
+
+    def _on_weights_activated(self, _index: int) -> None:
+        if self.weights_combo.currentData() != IMPORT:
+            self.spec_changed.emit()
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import tracker weights", "", CHECKPOINT_FILTER)
+        if path:
+            self.import_weights(path)
+        else:
+            self._select_current_weights()
+
+    def _select_current_weights(self) -> None:
+        """Back off the "Import file…" entry to the weights in use."""
+        imported = self._imported.get(self.tracker_name())
+        index = self.weights_combo.findData(imported) if imported else 0
+        self.weights_combo.setCurrentIndex(max(index, 0))
+
+    # -- filling the combos --------------------------------------------------------------------
+
+    def _on_tracker_changed(self, *_args) -> None:
+        name = self.tracker_name()
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        self.preset_combo.addItem("auto (from checkpoint)", None)
+        for preset in trackers.get(name).presets:
+            self.preset_combo.addItem(preset, preset)
+        self.preset_combo.blockSignals(False)
+        self._fill_weights()
+        self.spec_changed.emit()
+
+    def _fill_weights(self) -> None:
+        name = self.tracker_name()
+        combo = self.weights_combo
+        combo.blockSignals(True)
+        combo.clear()
+        shipped = trackers.get(name).default_weights()
+        combo.addItem("Default (shipped)" if shipped else "Default — none shipped", None)
+        imported = self._imported.get(name)
+        if imported:
+            combo.addItem(Path(imported).name, imported)
+            combo.setItemData(1, imported, Qt.ToolTipRole)
+            combo.setCurrentIndex(1)
+        combo.addItem("Import file…", IMPORT)
+        combo.blockSignals(False)
+        self._update_note()
+
+    def _update_note(self, *_args) -> None:
+        missing = self.needs_weights()
+        self.weights_note.setText(
+            f"No weights ship with {self.tracker_name()}: import a checkpoint (Weights → Import file…)."
+            if missing
+            else ""
+        )
+        self.weights_note.setVisible(missing)
+
+    def _fill_devices(self) -> None:
+        self.device_combo.addItem("auto", "auto")
+        self.device_combo.addItem("cpu", "cpu")
+        self.device_combo.addItem("cuda", "cuda")
+        if not torch.cuda.is_available():
+            item = self._device_model().item(2)
+            item.setEnabled(False)
+            item.setToolTip("no CUDA GPU available")
+
+    def _device_model(self) -> QStandardItemModel:
+        return self.device_combo.model()
