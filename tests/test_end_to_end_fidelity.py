@@ -1,8 +1,10 @@
 """Full trackers (network included) against the official trackers' per-frame results.
 
 Formula weights (random but deterministic, shared/fixtures/fidelity/README.md §1) are loaded
-strictly under the official key names; the first 15 frames of vot_bag are tracked and compared
-frame by frame: crop shapes and sums exactly, boxes within 1e-3 px, scores within 1e-5 (§5).
+strictly under the official key names; the first 15 frames of vot_bag (and, for SiamFC, of
+otb_crossing, whose search windows reach past the image: the padded crop, §4b) are tracked and
+compared frame by frame: crop shapes and sums exactly, boxes within 1e-3 px, scores within 1e-5
+(§5).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from tests.shared_data import FIDELITY, SEQUENCES, needs_shared
 pytestmark = [needs_shared, pytest.mark.slow]
 
 CASES = [
-    ("siamfc_pytorch__alexnetv1", "siamfc"),
-    ("pysot__siamrpn_alex_dwxcorr", "siamrpn"),
-    ("pysot__siamrpn_r50_l234_dwxcorr", "siamrpnpp-r50"),
-    ("siamban__siamban_r50_l234", "siamban-r50"),
+    ("siamfc_pytorch__alexnetv1", "siamfc", "vot_bag"),
+    ("siamfc_pytorch__alexnetv1", "siamfc", "otb_crossing"),
+    ("pysot__siamrpn_alex_dwxcorr", "siamrpn", "vot_bag"),
+    ("pysot__siamrpn_r50_l234_dwxcorr", "siamrpnpp-r50", "vot_bag"),
+    ("siamban__siamban_r50_l234", "siamban-r50", "vot_bag"),
 ]
 
 
@@ -45,15 +48,16 @@ class Recorder(torch.nn.Module):
         return self.net.track(x)
 
 
-@pytest.mark.parametrize("stem,name", CASES)
-def test_tracker_reproduces_official_run(stem, name):
+@pytest.mark.parametrize("stem,name,sequence", CASES)
+def test_tracker_reproduces_official_run(stem, name, sequence):
     import trackers
     from trackers.architectures import build
     from trackers.checkpoints import load_strict
 
     torch.set_num_threads(1)
-    meta = json.loads((FIDELITY / f"{stem}__vot_bag15.json").read_text())
-    frames = [cv2.imread(str(SEQUENCES / "vot_bag" / "img" / f)) for f in meta["frames"]]
+    meta = json.loads((FIDELITY / f"{stem}__{sequence}15.json").read_text())
+    assert meta["sequence"] == sequence
+    frames = [cv2.imread(str(SEQUENCES / sequence / "img" / f)) for f in meta["frames"]]
     info = trackers.get(name)
     net = build(stem)
     load_strict(net, formula_weights(stem))
