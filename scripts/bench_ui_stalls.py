@@ -42,9 +42,9 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.services.tracking_worker import TrackerSpec
     from app.ui.main_window import MainWindow
     from app.ui.theme import apply_dark_theme, configure_pyqtgraph
-    from app.services.tracking_worker import TrackerSpec
     from trackers.io import parse_box
 
     configure_pyqtgraph()
@@ -83,6 +83,7 @@ def main() -> int:
         state["t1"] = time.perf_counter()
         state["repaints1"] = win.presenter.repaint_count
         tick.stop()
+        win.undo_stack.setClean()  # a measurement: nothing to save, no question at quit
         QTimer.singleShot(100, app.quit)
 
     win.runs.tracking.finished.connect(finished)

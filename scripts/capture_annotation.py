@@ -92,6 +92,7 @@ def main() -> int:
     def capture():
         subprocess.run(["import", "-window", "root", args.out], check=True)
         print(f"tracks {len(win.session.annotations)}, flagged frames {win.session.annotations.flagged_frames()[:20]}")
+        win.undo_stack.setClean()  # a scripted run: nothing to save, no question on close
         win.close()
         app.quit()
 

@@ -54,6 +54,7 @@ def main() -> int:
         ):
             subprocess.run(["import", "-window", "root", args.out], check=True)
             win.runs.tracking.stop()
+            win.undo_stack.setClean()  # a scripted run: nothing to save, no question on close
             win.close()
             app.quit()
         else:

@@ -41,7 +41,7 @@ def controller(qtbot):
     assert not ctl.running
     if ctl.last_thread is not None:
         assert ctl.last_thread.isFinished()
-    assert threading.active_count() <= baseline
+    assert threading.active_count() <= baseline, threading.enumerate()
 
 
 def nano_job(frames, box, **kwargs) -> TrackJob:

@@ -64,6 +64,8 @@ class BenchSequence:
     name: str
     frames: list[np.ndarray]
     groundtruth: np.ndarray  # (len(frames), 4); NaN rows where the file has no line
+    #: seconds spent decoding the frames (into memory, before any tracking): the decode limit
+    decode_seconds: float = math.nan
 
     @property
     def init_box(self) -> Box:
@@ -78,13 +80,15 @@ def load_sequence(path: str | Path, max_frames: int | None = None) -> BenchSeque
         raise SourceError(
             f"{path}: no groundtruth_rect.txt; bench needs OTB layout (img/ + groundtruth_rect.txt)"
         )
+    t0 = time.perf_counter()
     frames = source.read_all(max_frames)
+    decode_seconds = time.perf_counter() - t0
     gt = source.groundtruth[: len(frames)]
     if len(gt) < len(frames):
         gt = np.vstack([gt, np.full((len(frames) - len(gt), 4), np.nan)])
     if not valid_mask(gt[:1])[0]:
         raise SourceError(f"{path}: the first ground-truth box {gt[0].tolist()} is not a valid init box")
-    return BenchSequence(source.name, frames, gt)
+    return BenchSequence(source.name, frames, gt, decode_seconds)
 
 
 def bench_one(tracker: Tracker, method: str, seq: BenchSequence, warmup: bool = True) -> dict:
@@ -106,6 +110,7 @@ def bench_one(tracker: Tracker, method: str, seq: BenchSequence, warmup: bool = 
         "auc": scores.auc,
         "precision": scores.precision,
         "fps": tracked / seconds if seconds > 0 else math.nan,
+        "decode_fps": len(seq.frames) / seq.decode_seconds if seq.decode_seconds > 0 else math.nan,
     }
 
 
@@ -144,9 +149,17 @@ def summarize(rows: Sequence[dict]) -> list[dict]:
                 "auc": float(np.nanmean([r["auc"] for r in mine])),
                 "precision": float(np.nanmean([r["precision"] for r in mine])),
                 "fps": tracked / seconds if seconds > 0 else math.nan,
+                "decode_fps": _total_rate(mine, "decode_fps"),
             }
         )
     return out
+
+
+def _total_rate(rows: Sequence[dict], key: str) -> float:
+    """Frames per second over all rows: all frames / all time (rows without the rate left out)."""
+    timed = [r for r in rows if r.get(key) and math.isfinite(r[key])]
+    seconds = sum(r["frames"] / r[key] for r in timed)
+    return sum(r["frames"] for r in timed) / seconds if seconds > 0 else math.nan
 
 
 def fps_ratio(summary: Sequence[dict], method: str, reference: str = "opencv-nano") -> float | None:
@@ -157,7 +170,7 @@ def fps_ratio(summary: Sequence[dict], method: str, reference: str = "opencv-nan
 
 
 def format_table(rows: Sequence[dict]) -> str:
-    header = ("method", "sequence", "frames", "AUC", "Prec@20", "fps")
+    header = ("method", "sequence", "frames", "AUC", "Prec@20", "fps", "decode fps")
     body = [
         (
             r["method"],
@@ -166,6 +179,7 @@ def format_table(rows: Sequence[dict]) -> str:
             f"{r['auc']:.3f}",
             f"{r['precision']:.3f}",
             f"{r['fps']:.1f}",
+            f"{r.get('decode_fps', math.nan):.1f}",
         )
         for r in rows
     ]

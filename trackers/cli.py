@@ -23,8 +23,9 @@ import cv2
 from trackers import registry
 from trackers.bench import format_table, fps_ratio, run_bench, run_sequence, summarize, write_json
 from trackers.devices import DEVICE_CHOICES
-from trackers.io import SourceError, atomic_write_text, open_source, parse_box, write_boxes
+from trackers.io import SourceError, atomic_write_text, open_source, parse_box, read_ahead, write_boxes
 from trackers.measured import load_run, measured, sha256_of
+from trackers.onnx_runner import BACKENDS
 from trackers.reference import REFERENCE_NAMES, create_reference
 
 EXIT_USAGE = 2
@@ -173,8 +174,9 @@ def _check_max_frames(args) -> None:
 
 
 class _ReadFrames:
-    """A frame source for ``track``: notes the (width, height) of the first frame, and ends at a
-    frame that cannot be decoded (``error`` says which) so the frames before it are kept."""
+    """A frame source for ``track``, decoded ahead in its own thread (``read_ahead``): notes the
+    (width, height) of the first frame, and ends at a frame that cannot be decoded (``error``
+    says which) so the frames before it are kept."""
 
     def __init__(self, source):
         self.source, self.size, self.error = source, None, None
@@ -183,7 +185,7 @@ class _ReadFrames:
         return len(self.source)
 
     def __iter__(self):
-        frames = iter(self.source)
+        frames = read_ahead(self.source)
         while True:
             try:
                 frame = next(frames)
@@ -227,7 +229,12 @@ def cmd_track(args) -> int:
         raise UsageError(f"{args.tracker} is an OpenCV reference tracker, for bench only; see `list`")
     source = open_source(args.video or args.sequence)
     tracker = registry.create(
-        args.tracker, weights=args.weights, device=args.device, preset=args.preset, half=args.half
+        args.tracker,
+        weights=args.weights,
+        device=args.device,
+        preset=args.preset,
+        half=args.half,
+        backend=args.backend,
     )
     print(f"{args.tracker}: weights {getattr(tracker, 'weights_source', '?')}", file=sys.stderr)
     if args.scores and getattr(tracker, "calibration", None) is None:
@@ -238,12 +245,14 @@ def cmd_track(args) -> int:
         )
     progress = _ProgressPrinter()
     frames = _ReadFrames(source)
+    started = time.perf_counter()
     try:
         boxes, scores, seconds = run_sequence(
             tracker, frames, box, progress=progress, max_frames=args.max_frames
         )
     finally:
         progress.finish()
+    wall = time.perf_counter() - started
     if frames.error:
         print(f"warning: {frames.error}; keeping the {len(boxes)} frames tracked before it", file=sys.stderr)
     decoded = getattr(source, "decoded_frames", None)
@@ -257,7 +266,12 @@ def cmd_track(args) -> int:
     if args.scores:
         write_scores(args.scores, boxes, scores, frames.size)
     fps = (len(boxes) - 1) / seconds if seconds > 0 else float("nan")
-    print(f"tracked {len(boxes)} frames ({fps:.1f} fps) -> {out}", file=sys.stderr)
+    # End to end: decoding (overlapped), the first frame's init and the tracking, all frames.
+    e2e = len(boxes) / wall if wall > 0 else float("nan")
+    print(
+        f"tracked {len(boxes)} frames ({fps:.1f} fps tracking, {e2e:.1f} fps end to end) -> {out}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -278,15 +292,25 @@ def bench_names(requested: list[str]) -> list[str]:
     return names
 
 
-def bench_method(args, name: str) -> tuple[str, object]:
+def bench_methods(args, name: str) -> list[tuple[str, object]]:
+    """``name`` once per --backend (same-run comparison), labelled with the backend when several."""
     if name in REFERENCE_NAMES and name not in registry.names():
         # A reference tracker may be the subject too (e.g. --tracker kcf); it needs no weights.
-        return name, create_reference(name, args.nano_onnx, args.vit_onnx)
-    tracker = registry.create(
-        name, weights=args.weights, device=args.device, preset=args.preset, half=args.half
-    )
-    random = args.weights == registry.RANDOM
-    return name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else ""), tracker
+        return [(name, create_reference(name, args.nano_onnx, args.vit_onnx))]
+    methods = []
+    for backend in args.backend:
+        tracker = registry.create(
+            name,
+            weights=args.weights,
+            device=args.device,
+            preset=args.preset,
+            half=args.half,
+            backend=backend,
+        )
+        random = args.weights == registry.RANDOM
+        label = name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else "")
+        methods.append((label + (f"[{backend}]" if len(args.backend) > 1 else ""), tracker))
+    return methods
 
 
 def validation_sequences(root: Path) -> list[Path]:
@@ -324,7 +348,7 @@ def cmd_bench(args) -> int:
     names = bench_names(args.tracker)
     if len(names) > 1 and (args.weights or args.preset):
         raise UsageError("--weights and --preset apply to one tracker; bench several with their defaults")
-    methods = [bench_method(args, name) for name in names]
+    methods = [m for name in names for m in bench_methods(args, name)]
     subjects = [method for method, _ in methods]
     if "csrt" not in subjects:
         methods.append(("csrt", create_reference("csrt")))
@@ -395,7 +419,12 @@ def cmd_calibrate(args) -> int:
     entries, records = {}, {}
     for name in names:
         tracker = registry.create(
-            name, weights=args.weights, device=args.device, preset=args.preset, half=args.half
+            name,
+            weights=args.weights,
+            device=args.device,
+            preset=args.preset,
+            half=args.half,
+            backend=args.backend,
         )
         runs = []
         for seq in sequences:
@@ -462,6 +491,7 @@ def cmd_tune(args) -> int:
         weights=args.weights,
         device=args.device,
         preset=args.preset,
+        backend=args.backend,
     )
     print(f"{args.tracker}: {len(result.trials)} settings on {len(sequences)} sequences")
     for trial in sorted(result.trials, key=lambda t: -t.mean_auc):
@@ -506,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence"
         )
 
-    def common(p, many=False):
+    def common(p, many=False, compare_backends=False):
         if many:
             p.add_argument(
                 "--tracker",
@@ -521,6 +551,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
         p.add_argument("--preset", help="hyper-parameter preset (see `list`)")
         p.add_argument("--half", action="store_true", help="fp16 inference (CUDA only; ignored elsewhere)")
+        p.add_argument(
+            "--backend",
+            nargs="+" if compare_backends else None,
+            default=["auto"] if compare_backends else "auto",
+            choices=BACKENDS,
+            help="what runs the search branch on the CPU: auto (ONNX Runtime when installed), torch "
+            "(the reference), onnxruntime" + ("; several: compared in one run" if compare_backends else ""),
+        )
 
     p = sub.add_parser("track", help="track one target through a video or an image sequence")
     common(p)
@@ -542,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("bench", help="success AUC / precision / fps on OTB-layout sequences")
-    common(p, many=True)
+    common(p, many=True, compare_backends=True)
     sequences_args(p)
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument(

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -145,6 +147,64 @@ class VideoSource(FrameSource):
                 return
         finally:
             cap.release()
+
+
+#: frames decoded ahead of the tracker (memory: depth x one frame, e.g. 8 x 6 MB at 1080p)
+READ_AHEAD_FRAMES = 8
+_END = object()
+
+
+def read_ahead(frames: Iterable[np.ndarray], depth: int = READ_AHEAD_FRAMES) -> Iterator[np.ndarray]:
+    """``frames``, decoded by a thread of their own up to ``depth`` frames ahead.
+
+    Decoding (OpenCV releases the GIL) then overlaps tracking instead of adding to it. Frames
+    come in order; an error of the source is raised here, at the frame where it happened;
+    closing the iterator (or dropping it) stops the thread after at most one more frame.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop, done = threading.Event(), threading.Event()
+
+    def produce() -> None:
+        try:
+            _produce()
+        finally:
+            done.set()
+
+    def _produce() -> None:
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        buffer.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item = _END
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            item = exc
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    # daemon given and no join(): both would register the calling thread with ``threading``
+    # (a _DummyThread that outlives a QThread caller).
+    threading.Thread(target=produce, name="siamark-read-ahead", daemon=True).start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        done.wait(timeout=5)
 
 
 def open_capture(path: str | Path) -> cv2.VideoCapture:

@@ -112,9 +112,12 @@ def create(
     device: str = "auto",
     preset: str | None = None,
     half: bool = False,
+    backend: str = "auto",
     **overrides: Any,
 ) -> Tracker:
-    """Build tracker ``name``. ``weights``: a checkpoint file, None for the shipped default, or RANDOM."""
+    """Build tracker ``name``. ``weights``: a checkpoint file, None for the shipped default, or RANDOM.
+    ``backend``: what runs the search branch on the CPU (``trackers.onnx_runner``): "auto"
+    (ONNX Runtime when installed), "torch" (the reference) or "onnxruntime"."""
     from trackers.architectures import build
     from trackers.checkpoints import CheckpointError, detect_architecture, load_strict, read_state_dict
 
@@ -152,9 +155,29 @@ def create(
         source = str(path)
     tracker = info.tracker_cls(config, model, device=device, half=half)
     tracker.weights_source = source
+    _accelerate(tracker, backend, None if weights == RANDOM else (name, str(path), preset, overrides))
     if weights != RANDOM:
         from trackers.calibration import for_weights
 
         # Fitted for this exact file (its SHA-256); a user's own checkpoint stays uncalibrated.
         tracker.calibration = for_weights(name, path)
     return tracker
+
+
+def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
+    """Hand the tracker's search forward to ONNX Runtime where ``backend`` resolves to it.
+    ``loaded``: (name, weights path, preset, overrides) it was built from, None for random weights."""
+    from trackers.network import NetworkRunner
+    from trackers.onnx_runner import OnnxRunner, Rebuild, resolve_backend, weights_key
+
+    runner = getattr(tracker, "net", None)
+    if not isinstance(runner, NetworkRunner):
+        return  # an OpenCV reference or a tracker without a Siamese network
+    if resolve_backend(backend, runner.device) != "onnxruntime" or isinstance(runner, OnnxRunner):
+        return
+    if loaded is None:
+        tracker.net = OnnxRunner(runner)
+        return
+    name, path, preset, overrides = loaded
+    rebuild = Rebuild(name, path, preset, tuple(sorted(overrides.items())))
+    tracker.net = OnnxRunner(runner, weights_key(path), rebuild)

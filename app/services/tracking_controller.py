@@ -12,6 +12,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 from app.services.tracking_worker import TrackingWorker, TrackJob
 from app.services.worker_thread import WorkerThread
 from trackers.checkpoints import warm_up_loader
+from trackers.onnx_runner import export_in_subprocess
+from trackers.onnx_runner import warm_up as warm_up_fast_path
 
 
 class TrackingController(QObject):
@@ -25,8 +27,11 @@ class TrackingController(QObject):
         super().__init__(parent)
         self._runner = WorkerThread("siamark-tracking", self)
         self._runner.ended.connect(self.finished)
-        # Pay torch.load's first-call imports here, in the GUI thread, not in a running worker.
+        # Pay torch.load's and ONNX Runtime's first-call imports here, in the GUI thread, not in
+        # a running worker.
         warm_up_loader()
+        warm_up_fast_path()
+        export_in_subprocess()  # a first export holds the GIL for ~0.6 s: not in this process
 
     @property
     def running(self) -> bool:

@@ -27,6 +27,7 @@ import trackers.multi
 from app.io.video import SeekableVideo, open_video
 from app.model.run_rules import Target
 from trackers.devices import leave_cores_free
+from trackers.io import read_ahead
 
 FrameProvider = Callable[[int], np.ndarray]
 
@@ -141,7 +142,15 @@ class TrackingWorker(QObject):
         self.ready.emit(f"{spec.name} on {tracker.device}")
 
         frames = job.frames(count)
-        total = len(frames)
+        # Decoded ahead in a thread of its own: decoding overlaps tracking instead of adding to it.
+        decoded = read_ahead(get_frame(index) for index in frames)
+        try:
+            self._loop(tracker, frames, decoded, stops)
+        finally:
+            decoded.close()
+
+    def _loop(self, tracker, frames: range, decoded, stops: dict) -> None:
+        job, total = self.job, len(frames)
         t0 = last_report = time.perf_counter()
         for done, index in enumerate(frames, start=1):
             if self.cancelled:
@@ -152,7 +161,7 @@ class TrackingWorker(QObject):
                     del stops[track_id]
             if not stops:
                 break
-            frame = get_frame(index)
+            frame = next(decoded)
             results = tracker.track(frame)
             frame.flags.writeable = False  # shared with the GUI thread from here on
             self.tracked.emit(index, frame, results)

@@ -10,6 +10,12 @@ import torch
 import torch.nn.functional as F
 
 
+def _dims(t: torch.Tensor) -> tuple[int, ...]:
+    """The shape as plain ints: an exported graph (trackers.onnx_runner, one per input shape)
+    then holds constant kernel shapes, which ONNX needs for a convolution's weight."""
+    return tuple(int(v) for v in t.shape)
+
+
 def xcorr_plain(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """Full-channel correlation of one template against one search map: (1,C,H,W)*(1,C,h,w) -> (1,1,H',W')."""
     return F.conv2d(search, kernel)
@@ -20,17 +26,17 @@ def xcorr_batched(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
     A grouped convolution with one group per pair does all pairs in one call.
     """
-    b, c, h, w = search.shape
+    b, c, h, w = _dims(search)
     out = F.conv2d(search.reshape(1, b * c, h, w), kernel, groups=b)
-    return out.reshape(b, 1, out.shape[2], out.shape[3])
+    return out.reshape(b, 1, *_dims(out)[2:])
 
 
 def xcorr_depthwise(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """Channel-by-channel correlation (SiamRPN++): (B,C,H,W)*(B,C,h,w) -> (B,C,H',W')."""
-    b, c, h, w = search.shape
-    k = kernel.reshape(b * c, 1, kernel.shape[2], kernel.shape[3])
+    b, c, h, w = _dims(search)
+    k = kernel.reshape(b * c, 1, *_dims(kernel)[2:])
     out = F.conv2d(search.reshape(1, b * c, h, w), k, groups=b * c)
-    return out.reshape(b, c, out.shape[2], out.shape[3])
+    return out.reshape(b, c, *_dims(out)[2:])
 
 
 def xcorr_upchannel(search: torch.Tensor, kernel: torch.Tensor, out_channels: int) -> torch.Tensor:
@@ -40,7 +46,7 @@ def xcorr_upchannel(search: torch.Tensor, kernel: torch.Tensor, out_channels: in
     ``out_channels`` kernels of shape (C, h, w) and each is correlated with the full search map:
     (B,C,H,W) -> (B,out_channels,H',W').
     """
-    b, c, h, w = search.shape
-    k = kernel.reshape(b * out_channels, c, kernel.shape[2], kernel.shape[3])
+    b, c, h, w = _dims(search)
+    k = kernel.reshape(b * out_channels, c, *_dims(kernel)[2:])
     out = F.conv2d(search.reshape(1, b * c, h, w), k, groups=b)
-    return out.reshape(b, out_channels, out.shape[2], out.shape[3])
+    return out.reshape(b, out_channels, *_dims(out)[2:])

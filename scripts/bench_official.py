@@ -1,0 +1,171 @@
+"""Siamark's trackers against the official code: same frames, same weights, same run.
+
+For each seed tracker, a network of the official layout is built with random (seeded)
+weights, saved, and loaded by both sides: the official tracker class from a snapshot of its
+repository, and ``trackers.create`` (the fast CPU path unless ``--backend torch``). Frames are
+held in memory; the two alternate (official, ours, official, ours) and the faster round of each
+is reported, with the ratio. Nothing of the official code ships with Siamark: point the script
+at snapshots (``git clone`` or the ``fetch`` tool) and install ``yacs`` (pysot's config).
+
+    python scripts/bench_official.py --pysot DIR --siamban DIR --siamfc DIR \\
+        --sequence ../shared/data/sequences/vot_bag [--frames 100] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+#: label, our tracker, official layout, official code, its config (relative to its repository)
+PAIRS = (
+    (
+        "siamrpn (alex)",
+        "siamrpn",
+        "pysot__siamrpn_alex_dwxcorr",
+        "pysot",
+        "experiments/siamrpn_alex_dwxcorr/config.yaml",
+    ),
+    (
+        "siamrpnpp-r50",
+        "siamrpnpp-r50",
+        "pysot__siamrpn_r50_l234_dwxcorr",
+        "pysot",
+        "experiments/siamrpn_r50_l234_dwxcorr/config.yaml",
+    ),
+    (
+        "siamrpnpp-mobilev2 (pysot x1.4)",
+        "siamrpnpp-mobilev2",
+        "pysot__siamrpn_mobilev2_l234_dwxcorr",
+        "pysot",
+        "experiments/siamrpn_mobilev2_l234_dwxcorr/config.yaml",
+    ),
+    (
+        "siamban-r50",
+        "siamban-r50",
+        "siamban__siamban_r50_l234",
+        "siamban",
+        "experiments/siamban_r50_l234/config.yaml",
+    ),
+    ("siamfc (alexnet)", "siamfc", "siamfc_pytorch__alexnetv1", "siamfc", None),
+)
+ROUNDS = 2
+
+
+def official_pysot(package: str, repo: Path, config: str, weights: Path):
+    """pysot and SiamBAN: the same builder / tracker structure, each under its own package."""
+    sys.path.insert(0, str(repo))
+    core = __import__(f"{package}.core.config", fromlist=["cfg"])
+    cfg = core.cfg
+    cfg.merge_from_file(str(repo / config))
+    cfg.CUDA = False
+    builder = __import__(f"{package}.models.model_builder", fromlist=["ModelBuilder"])
+    tracker_builder = __import__(f"{package}.tracker.tracker_builder", fromlist=["build_tracker"])
+    model = builder.ModelBuilder()
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    tracker = tracker_builder.build_tracker(model.eval())
+
+    def init(frame, box):
+        tracker.init(frame, list(box))
+
+    def track(frame):
+        return tracker.track(frame)["bbox"]
+
+    return init, track
+
+
+def official_siamfc(repo: Path, weights: Path):
+    sys.path.insert(0, str(repo))
+    from siamfc import TrackerSiamFC
+
+    tracker = TrackerSiamFC(net_path=str(weights))
+
+    def init(frame, box):
+        # siamfc-pytorch reads RGB and treats the box as 1-based (it adds the 1 back on output).
+        tracker.init(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), np.asarray(box, dtype=np.float32))
+
+    def track(frame):
+        return tracker.update(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+
+    return init, track
+
+
+def run_fps(init, track, frames, box) -> float:
+    init(frames[0], box)
+    track(frames[1])  # warm: allocations, graph export
+    init(frames[0], box)
+    t0 = time.perf_counter()
+    for frame in frames[1:]:
+        track(frame)
+    return (len(frames) - 1) / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pysot", type=Path, help="a snapshot of STVIR/pysot")
+    ap.add_argument("--siamban", type=Path, help="a snapshot of hqucv/siamban")
+    ap.add_argument("--siamfc", type=Path, help="a snapshot of huanglianghua/siamfc-pytorch")
+    ap.add_argument("--sequence", required=True, type=Path)
+    ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
+    ap.add_argument("--only", nargs="+", help="labels' first words to run (e.g. siamfc siamban-r50)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+
+    import trackers
+    from trackers.architectures import build
+    from trackers.bench import load_sequence
+
+    seq = load_sequence(args.sequence, args.frames)
+    frames, box = seq.frames, seq.init_box
+    repos = {"pysot": args.pysot, "siamban": args.siamban, "siamfc": args.siamfc}
+    print(
+        f"{seq.name}: {len(frames)} frames; torch threads {torch.get_num_threads()}; ours: backend {args.backend}"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for label, ours_name, layout, code, config in PAIRS:
+            if args.only and label.split()[0] not in args.only:
+                continue
+            repo = repos[code]
+            if repo is None:
+                print(f"{label}: skipped (no --{code} snapshot)")
+                continue
+            torch.manual_seed(0)
+            weights = Path(folder) / f"{layout}.pth"
+            torch.save(build(layout).state_dict(), weights)
+            if code == "siamfc":
+                official = official_siamfc(repo, weights)
+            else:
+                official = official_pysot(code, repo, config, weights)
+            ours = trackers.create(ours_name, weights=str(weights), device="cpu", backend=args.backend)
+            fps = {"official": [], "ours": []}
+            for _ in range(ROUNDS):
+                fps["official"].append(run_fps(*official, frames, box))
+                fps["ours"].append(run_fps(ours.init, ours.track, frames, box))
+            row = {"tracker": label, "official_fps": max(fps["official"]), "ours_fps": max(fps["ours"])}
+            row["ratio"] = row["ours_fps"] / row["official_fps"]
+            rows.append(row)
+            print(
+                f"{label:34s} official {row['official_fps']:6.1f} fps   ours {row['ours_fps']:6.1f} fps"
+                f"   ratio {row['ratio']:.2f}",
+                flush=True,
+            )
+    if args.json:
+        args.json.write_text(
+            json.dumps({"sequence": seq.name, "frames": len(frames), "rows": rows}, indent=2) + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""The fast CPU path (trackers/onnx_runner.py) against the PyTorch reference, its graph cache,
+its export in a child process, and frames decoded ahead (trackers.io.read_ahead)."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+import trackers
+from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from trackers import onnx_runner
+from trackers.io import SourceError, list_images, read_ahead, read_groundtruth
+from trackers.onnx_runner import OnnxRunner, resolve_backend
+
+pytest.importorskip("onnxruntime")
+NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
+
+
+def bag(count: int):
+    files = list_images(SEQUENCES / "vot_bag" / "img")[:count]
+    gt = read_groundtruth(SEQUENCES / "vot_bag" / "groundtruth_rect.txt")
+    return [cv2.imread(str(f)) for f in files], tuple(gt[0])
+
+
+def weights_of(name: str) -> dict:
+    return {"weights": str(NANOTRACK_V2)} if name == "nanotrack" else {}
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", ["siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2", "siamfc", "nanotrack"]
+)
+def test_the_fast_path_tracks_as_pytorch_does_on_real_frames(name):
+    frames, box = bag(40)
+    runs = {}
+    for backend in ("torch", "onnxruntime"):
+        tracker = trackers.create(name, device="cpu", backend=backend, **weights_of(name))
+        tracker.init(frames[0], box)
+        runs[backend] = [tracker.track(f) for f in frames[1:]]
+        assert isinstance(tracker.net, OnnxRunner) == (backend == "onnxruntime")
+    boxes = {b: np.array([r.box for r in rs]) for b, rs in runs.items()}
+    scores = {b: np.array([r.score for r in rs]) for b, rs in runs.items()}
+    assert np.abs(boxes["torch"] - boxes["onnxruntime"]).max() < 0.01  # pixels, over 39 frames
+    assert np.abs(scores["torch"] - scores["onnxruntime"]).max() < 1e-3
+
+
+def test_backend_choice(monkeypatch):
+    import torch
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.delenv("SIAMARK_BACKEND", raising=False)
+    assert resolve_backend("auto", cpu) == "onnxruntime" and resolve_backend("auto", cuda) == "torch"
+    assert resolve_backend("torch", cpu) == "torch"
+    monkeypatch.setenv("SIAMARK_BACKEND", "torch")
+    assert resolve_backend("auto", cpu) == "torch"
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        resolve_backend("onnxruntime", cuda)
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve_backend("tensorrt", cpu)
+
+
+@needs_shared
+def test_a_graph_is_exported_once_then_read_from_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path))
+    onnx_runner._sessions.clear()  # nothing from earlier tests of this process
+    frames, box = bag(3)
+    first = trackers.create("nanotrack", device="cpu", weights=str(NANOTRACK_V2))
+    first.init(frames[0], box)
+    expected = first.track(frames[1]).box
+    assert len(list((tmp_path / "onnx").glob("*.onnx"))) == 1
+    onnx_runner._sessions.clear()  # as in a new process
+
+    def no_export(*_args, **_kwargs):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_runner, "export_graph", no_export)
+    again = trackers.create("nanotrack", device="cpu", weights=str(NANOTRACK_V2))
+    again.init(frames[0], box)
+    assert again.track(frames[1]).box == pytest.approx(expected, abs=1e-6)
+
+
+@needs_shared
+@pytest.mark.slow
+def test_the_graph_exported_by_a_child_process_computes_the_same(monkeypatch, tmp_path):
+    """The app exports in a child process: an export holds the GIL for ~0.6 s."""
+    frames, box = bag(3)
+    outputs = {}
+    for where in ("here", "child"):
+        monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path / where))
+        onnx_runner._sessions.clear()
+        onnx_runner.export_in_subprocess(where == "child")
+        try:
+            tracker = trackers.create("nanotrack", device="cpu", weights=str(NANOTRACK_V2))
+            tracker.init(frames[0], box)
+            outputs[where] = tracker.net.track(tracker.search_patch(frames[1]))
+        finally:
+            onnx_runner.export_in_subprocess(False)
+    for key, value in outputs["here"].items():
+        np.testing.assert_allclose(outputs["child"][key], value, rtol=1e-5, atol=1e-5)
+
+
+# -- decoding ahead ------------------------------------------------------------------------------
+
+
+def test_read_ahead_keeps_order_and_raises_where_the_source_fails():
+    def frames():
+        for i in range(5):
+            yield np.full((2, 2, 3), i, np.uint8)
+        raise SourceError("frame index 5 is corrupt")
+
+    got = []
+    with pytest.raises(SourceError, match="index 5"):
+        for frame in read_ahead(frames(), depth=2):
+            got.append(int(frame[0, 0, 0]))
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_closing_read_ahead_early_stops_its_thread():
+    before = threading.active_count()
+    produced = []
+
+    def frames():
+        for i in range(1000):
+            produced.append(i)
+            yield np.zeros((2, 2, 3), np.uint8)
+
+    ahead = read_ahead(frames(), depth=4)
+    next(ahead)
+    ahead.close()
+    assert threading.active_count() == before
+    assert len(produced) < 20  # bounded: it stopped, not ran through all 1000 frames
+
+
+def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch):
+    frames, box = (
+        [np.random.default_rng(i).integers(0, 255, (240, 320, 3), np.uint8) for i in range(3)],
+        (
+            100.0,
+            80.0,
+            40.0,
+            40.0,
+        ),
+    )
+    reference = trackers.create("siamban-mobilev2", device="cpu", backend="torch")
+    tracker = trackers.create("siamban-mobilev2", device="cpu", backend="onnxruntime")
+
+    def cannot(*_args, **_kwargs):
+        raise RuntimeError("Unsupported: ONNX export of some operator")
+
+    monkeypatch.setattr(onnx_runner, "export_graph", cannot)
+    onnx_runner._sessions.clear()
+    monkeypatch.setenv("SIAMARK_CACHE_DIR", "/nonexistent-siamark-cache")
+    for t in (reference, tracker):
+        t.init(frames[0], box)
+    with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):
+        got = tracker.track(frames[1])
+    assert "Unsupported" in tracker.net.fallback
+    assert got.box == pytest.approx(reference.track(frames[1]).box, abs=1e-4)

@@ -1,0 +1,383 @@
+"""The fast CPU path: each tracker's search branch run by ONNX Runtime.
+
+Measured side by side on this project's 2-core CPU (``scripts/bench_backends.py``: the search
+forward of every shipped network through tuned PyTorch, ONNX Runtime and OpenVINO), ONNX
+Runtime was the fastest or within a few percent of the fastest everywhere (NanoTrack 4x,
+SiamRPN++ / SiamBAN MobileNetV2 1.6-1.8x, SiamFC 1.2x PyTorch), so it is the one kept.
+
+- The template branch stays in PyTorch: it runs once per initialisation, and what it leaves
+  on the model (``NetworkRunner.template_state``) is fed to the search graph as inputs.
+- The search graph takes the uint8 HWC crops as they come from the cropper: the layout change
+  and the cast happen inside the graph, no copy in Python.
+- The graph is exported from the PyTorch model itself (batch norms already folded), so the two
+  paths compute the same function; PyTorch stays the reference (the fidelity tests run it, and
+  ``tests/test_onnx_runner.py`` checks this path against it on real frames).
+- An exported graph is kept on disk per (weights file, architecture, input shapes) and its
+  session per process, so re-tracking does not export again. In the app, exports run in a
+  child process (``export_in_subprocess``): an export holds the GIL for ~0.6 s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from trackers.network import NetworkRunner, TemplateState
+
+#: the backends ``resolve_backend`` knows
+BACKENDS = ("auto", "torch", "onnxruntime")
+_OPSET = 17
+_CACHE_SIZE = 8  # search graphs kept per process (one per tracker / input shape in use)
+_sessions: OrderedDict[str, Any] = OrderedDict()
+_sessions_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Import what the fast path needs now: a first import of these C extensions holds the GIL
+    for hundreds of milliseconds, which must not happen in a worker thread beside a GUI."""
+    if onnxruntime_available():
+        import torch.onnx  # noqa: F401
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """ "torch" or "onnxruntime". ``auto``: ONNX Runtime on the CPU when it is installed, PyTorch
+    on a GPU (CUDA graphs and fp16 live there) or without ONNX Runtime. SIAMARK_BACKEND
+    overrides ``auto`` (e.g. to compare both in the app)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend == "auto":
+        backend = os.environ.get("SIAMARK_BACKEND", "auto")
+        if backend not in BACKENDS:
+            raise ValueError(f"SIAMARK_BACKEND={backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "onnxruntime" if device.type == "cpu" and onnxruntime_available() else "torch"
+    if backend == "onnxruntime":
+        if device.type != "cpu":
+            raise ValueError(f"the onnxruntime backend runs on the CPU, not {device.type}")
+        if not onnxruntime_available():
+            raise ValueError(
+                "the onnxruntime backend needs the onnxruntime package (pip install onnxruntime)"
+            )
+    return backend
+
+
+class _SearchGraph(nn.Module):
+    """The search branch as one function: uint8 (N, H, W, 3) crops + template state -> outputs."""
+
+    def __init__(self, model: nn.Module, layout: list[tuple[str, int | None]], outputs: list[str] | None):
+        super().__init__()
+        self.model, self.layout, self.outputs = model, layout, outputs
+
+    def forward(self, patches: torch.Tensor, *state: torch.Tensor):
+        i = 0
+        for name, levels in self.layout:
+            if levels is None:
+                setattr(self.model, name, state[i])
+                i += 1
+            else:
+                setattr(self.model, name, list(state[i : i + levels]))
+                i += levels
+        out = self.model.track(patches.permute(0, 3, 1, 2).float())
+        return out if self.outputs is None else tuple(out[n] for n in self.outputs)
+
+
+def _flatten(state: TemplateState) -> tuple[list[tuple[str, int | None]], list[torch.Tensor]]:
+    layout, flat = [], []
+    for name, value in state.items():
+        if isinstance(value, list):
+            layout.append((name, len(value)))
+            flat.extend(value)
+        else:
+            layout.append((name, None))
+            flat.append(value)
+    return layout, flat
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """How to build this runner's model again in another process (``registry.create`` args)."""
+
+    tracker: str
+    weights: str
+    preset: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+class OnnxRunner(NetworkRunner):
+    """A ``NetworkRunner`` whose search forward runs in ONNX Runtime (template: PyTorch)."""
+
+    def __init__(self, runner: NetworkRunner, weights_key: str = "", rebuild: Rebuild | None = None):
+        if runner.device.type != "cpu":
+            raise ValueError("OnnxRunner runs on the CPU")
+        self.__dict__.update(runner.__dict__)  # the same model, device and dtype
+        #: identifies the weights (file and its stamp) for the graph caches; "" for a model not
+        #: loaded from a file: its graph is exported for this runner only, never cached
+        self.weights_key = weights_key
+        #: set for models loaded from a file: the graph can then be exported by another process
+        self.rebuild = rebuild
+        #: why this runner tracks with PyTorch after all ("" while ONNX Runtime runs it)
+        self.fallback = ""
+        self._own: dict[str, Any] = {}
+
+    def track(self, patches) -> dict[str, np.ndarray]:
+        if self.fallback:
+            return super().track(patches)
+        arr = np.asarray(patches)
+        if arr.ndim == 3:
+            arr = arr[None]
+        arr = np.ascontiguousarray(arr, dtype=np.uint8)
+        layout, flat = _flatten(self.template_state())
+        try:
+            session = self._session(arr.shape, layout, flat)
+        except Exception as exc:  # noqa: BLE001 - a network the exporter cannot write still tracks
+            self.fallback = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            warnings.warn(
+                f"{type(self.model).__name__}: no ONNX graph ({self.fallback}); tracking with PyTorch",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return super().track(patches)
+        feeds = {"patches": arr} | {f"state{i}": t.detach().numpy() for i, t in enumerate(flat)}
+        values = session.run(None, feeds)
+        return dict(zip((o.name for o in session.get_outputs()), values, strict=True))
+
+    def track_many(self, patches: Sequence[np.ndarray], states: Sequence[TemplateState], forward=None):
+        if forward is not None:  # a model's own batched forward is PyTorch code
+            return super().track_many(patches, states, forward)
+        saved = self.template_state()
+        try:
+            out = []
+            for patch, state in zip(patches, states, strict=True):
+                self.load_template_state(state)
+                out.append(self.track(patch))
+            return out
+        finally:
+            self.load_template_state(saved)
+
+    # -- the search graph ------------------------------------------------------------------------
+
+    def _session(self, patch_shape: tuple[int, ...], layout, flat: list[torch.Tensor]):
+        spec = GraphSpec(tuple(patch_shape), tuple(layout), tuple(_tensor_spec(t) for t in flat))
+        key = hashlib.sha256(f"{self.weights_key}|{type(self.model).__name__}|{spec}".encode()).hexdigest()
+        session_key = f"{key}|{torch.get_num_threads()}"
+        if not self.weights_key:
+            if session_key not in self._own:
+                self._own[session_key] = _session_from(export_graph(self.model, spec))
+            return self._own[session_key]
+        with _sessions_lock:
+            if session_key in _sessions:
+                _sessions.move_to_end(session_key)
+                return _sessions[session_key]
+        session = _session_from(self._graph(key, spec))
+        with _sessions_lock:
+            _sessions[session_key] = session
+            while len(_sessions) > _CACHE_SIZE:
+                _sessions.popitem(last=False)
+        return session
+
+    def _graph(self, key: str, spec: GraphSpec) -> bytes:
+        """The ONNX graph: from the disk cache, else exported (and cached)."""
+        path = cache_dir() / f"{key}.onnx"
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        if _export_elsewhere and self.rebuild is not None:
+            graph = _export_in_subprocess(self.rebuild, spec)
+        else:
+            graph = export_graph(self.model, spec)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(graph)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only or full cache folder: the graph is exported again next time
+        return graph
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """What a search graph is exported for: the crops' shape, the template state's layout and
+    its tensors' (shape, dtype)."""
+
+    patch_shape: tuple[int, ...]
+    layout: tuple[tuple[str, int | None], ...]
+    state: tuple[tuple[tuple[int, ...], str], ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"patch_shape": self.patch_shape, "layout": self.layout, "state": self.state})
+
+    @classmethod
+    def from_json(cls, text: str) -> GraphSpec:
+        data = json.loads(text)
+        return cls(
+            tuple(data["patch_shape"]),
+            tuple((name, levels) for name, levels in data["layout"]),
+            tuple((tuple(shape), dtype) for shape, dtype in data["state"]),
+        )
+
+
+def _tensor_spec(t: torch.Tensor) -> tuple[tuple[int, ...], str]:
+    return tuple(t.shape), str(t.dtype).removeprefix("torch.")
+
+
+def export_graph(model: nn.Module, spec: GraphSpec) -> bytes:
+    """The search branch of ``model`` as ONNX, for inputs of ``spec``'s shapes. The graph is
+    traced with zero inputs: the networks have no value-dependent control flow, so it is the
+    same function for any crop and template."""
+    names = [name for name, _levels in spec.layout]
+    saved = {name: getattr(model, name) for name in names}
+    example = (
+        torch.zeros(spec.patch_shape, dtype=torch.uint8),
+        *[torch.zeros(shape, dtype=getattr(torch, dtype)) for shape, dtype in spec.state],
+    )
+    try:
+        with torch.no_grad():
+            probe = _SearchGraph(model, list(spec.layout), None)(*example)
+            outputs = list(probe) if isinstance(probe, dict) else None
+            graph = _SearchGraph(model, list(spec.layout), outputs).eval()
+            buffer = io.BytesIO()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python code
+                torch.onnx.export(
+                    graph,
+                    example,
+                    buffer,
+                    dynamo=False,
+                    opset_version=_OPSET,
+                    input_names=["patches", *[f"state{i}" for i in range(len(spec.state))]],
+                    output_names=outputs or ["response"],
+                )
+    finally:
+        for name, value in saved.items():
+            setattr(model, name, value)
+    return buffer.getvalue()
+
+
+def _session_from(graph: bytes):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+# -- exporting in another process ---------------------------------------------------------------
+
+_export_elsewhere = False
+
+
+def export_in_subprocess(enabled: bool = True) -> None:
+    """Export new graphs in a child process (the app sets this). An export holds the GIL for
+    ~0.6 s in C++ code; in a GUI process that would freeze the window. Once exported, a graph
+    is in the disk cache and never exported again."""
+    global _export_elsewhere
+    _export_elsewhere = enabled
+
+
+def _export_in_subprocess(rebuild: Rebuild, spec: GraphSpec) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="siamark-onnx-") as folder:
+        out = Path(folder) / "graph.onnx"
+        command = [
+            sys.executable,
+            "-m",
+            "trackers.onnx_runner",
+            "--tracker",
+            rebuild.tracker,
+            "--weights",
+            rebuild.weights,
+            "--spec",
+            spec.to_json(),
+            "--overrides",
+            json.dumps(dict(rebuild.overrides)),
+            "--out",
+            str(out),
+        ]
+        if rebuild.preset is not None:
+            command += ["--preset", rebuild.preset]
+        root = Path(__file__).resolve().parents[1]
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+        )
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"exporting the search graph failed:\n{done.stderr.strip()[-2000:]}")
+        return out.read_bytes()
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    from trackers import registry
+
+    ap = argparse.ArgumentParser(description="Export a tracker's search graph (used by OnnxRunner).")
+    ap.add_argument("--tracker", required=True)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--preset")
+    ap.add_argument("--spec", required=True)
+    ap.add_argument("--overrides", default="{}")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    tracker = registry.create(
+        args.tracker,
+        weights=args.weights,
+        device="cpu",
+        preset=args.preset,
+        backend="torch",
+        **json.loads(args.overrides),
+    )
+    Path(args.out).write_bytes(export_graph(tracker.net.model, GraphSpec.from_json(args.spec)))
+    return 0
+
+
+def weights_key(path: str | os.PathLike | None) -> str:
+    """A weights file's identity for the graph cache: its path, size and modification time."""
+    if not path:
+        return ""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ""
+    return f"{os.path.abspath(path)}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def cache_dir() -> Path:
+    """Exported search graphs (a few MB each), per user; SIAMARK_CACHE_DIR overrides."""
+    override = os.environ.get("SIAMARK_CACHE_DIR")
+    if override:
+        return Path(override) / "onnx"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("siamark", appauthor=False)) / "onnx"
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
