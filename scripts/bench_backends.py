@@ -2,7 +2,8 @@
 
 For every tracker: the search forward (one frame's crops through the network) timed through
 the tuned PyTorch runner, ONNX Runtime and, when the ``openvino`` package is installed,
-OpenVINO (all three from the same exported graph / model), then whole tracking runs with the
+OpenVINO (all from the same exported graph / model; OpenVINO in f32, and in bf16 apart where
+the CPU has it), then whole tracking runs with the
 PyTorch and the ONNX Runtime backend on a sequence held in memory, and — with ``--video`` —
 decode-only fps and the end-to-end fps of the fast path with decoding overlapped. With
 ``--nano-onnx`` OpenCV's C++ NanoTrack runs the same frames in the same run.
@@ -57,13 +58,25 @@ def forward_times(name: str, weights: str | None, frames, box) -> dict:
     try:
         import openvino as ov
 
-        compiled = ov.Core().compile_model(
-            ov.Core().read_model(graph),
-            "CPU",
-            {"INFERENCE_NUM_THREADS": session.get_session_options().intra_op_num_threads},
-        )
-        request = compiled.create_infer_request()
-        engines["openvino"] = lambda: request.infer(feeds)
+        core = ov.Core()
+        threads = session.get_session_options().intra_op_num_threads
+        # f32 is the like-for-like comparison; OpenVINO's CPU default is bf16 where the CPU has
+        # it (faster, less precise), shown apart.
+        precisions = ["f32"]
+        if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            precisions.append("bf16")
+        for precision in precisions:
+            compiled = core.compile_model(
+                core.read_model(graph),
+                "CPU",
+                {
+                    "INFERENCE_NUM_THREADS": threads,
+                    "INFERENCE_PRECISION_HINT": precision,
+                    "PERFORMANCE_HINT": "LATENCY",
+                },
+            )
+            request = compiled.create_infer_request()
+            engines["openvino" if precision == "f32" else "openvino-bf16"] = lambda r=request: r.infer(feeds)
     except ImportError:
         pass
     for fn in engines.values():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -109,6 +110,34 @@ def run_fps(init, track, frames, box) -> float:
     return (len(frames) - 1) / (time.perf_counter() - t0)
 
 
+def run_each_apart(args, pairs) -> int:
+    """One process per pair: pysot and SiamBAN keep their configuration in a global, and each
+    pair starts from cold thread pools."""
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for label, *_ in pairs:
+            out = Path(folder) / "row.json"
+            command = [
+                sys.executable,
+                __file__,
+                "--sequence",
+                str(args.sequence),
+                "--frames",
+                str(args.frames),
+            ]
+            for code in ("pysot", "siamban", "siamfc"):
+                if getattr(args, code) is not None:
+                    command += [f"--{code}", str(getattr(args, code))]
+            command += ["--backend", args.backend, "--only", label.split()[0], "--json", str(out)]
+            if subprocess.run(command, check=False).returncode == 0 and out.is_file():
+                rows += json.loads(out.read_text())["rows"]
+    if args.json:
+        args.json.write_text(
+            json.dumps({"sequence": args.sequence.name, "frames": args.frames, "rows": rows}, indent=2) + "\n"
+        )
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pysot", type=Path, help="a snapshot of STVIR/pysot")
@@ -125,6 +154,9 @@ def main() -> int:
     from trackers.architectures import build
     from trackers.bench import load_sequence
 
+    selected = [p for p in PAIRS if not args.only or p[0].split()[0] in args.only]
+    if len(selected) > 1:
+        return run_each_apart(args, selected)
     seq = load_sequence(args.sequence, args.frames)
     frames, box = seq.frames, seq.init_box
     repos = {"pysot": args.pysot, "siamban": args.siamban, "siamfc": args.siamfc}

@@ -106,7 +106,15 @@ def test_the_graph_exported_by_a_child_process_computes_the_same(monkeypatch, tm
 # -- decoding ahead ------------------------------------------------------------------------------
 
 
-def test_read_ahead_keeps_order_and_raises_where_the_source_fails():
+@pytest.fixture
+def spare_cores(monkeypatch):
+    """As on a machine with cores to spare: read_ahead then decodes in a thread."""
+    import trackers.io
+
+    monkeypatch.setattr(trackers.io, "available_cores", lambda: 64)
+
+
+def test_read_ahead_keeps_order_and_raises_where_the_source_fails(spare_cores):
     def frames():
         for i in range(5):
             yield np.full((2, 2, 3), i, np.uint8)
@@ -119,7 +127,7 @@ def test_read_ahead_keeps_order_and_raises_where_the_source_fails():
     assert got == [0, 1, 2, 3, 4]
 
 
-def test_closing_read_ahead_early_stops_its_thread():
+def test_closing_read_ahead_early_stops_its_thread(spare_cores):
     before = threading.active_count()
     produced = []
 
@@ -130,6 +138,7 @@ def test_closing_read_ahead_early_stops_its_thread():
 
     ahead = read_ahead(frames(), depth=4)
     next(ahead)
+    assert threading.active_count() == before + 1  # the decoding thread
     ahead.close()
     assert threading.active_count() == before
     assert len(produced) < 20  # bounded: it stopped, not ran through all 1000 frames
@@ -160,3 +169,16 @@ def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch):
         got = tracker.track(frames[1])
     assert "Unsupported" in tracker.net.fallback
     assert got.box == pytest.approx(reference.track(frames[1]).box, abs=1e-4)
+
+
+def test_without_a_free_core_frames_are_read_in_turn(monkeypatch):
+    import torch
+
+    import trackers.io
+
+    monkeypatch.setattr(trackers.io, "available_cores", lambda: torch.get_num_threads())
+    before = threading.active_count()
+    ahead = read_ahead(iter([np.zeros((2, 2, 3), np.uint8)] * 3))
+    next(ahead)
+    assert threading.active_count() == before  # no thread: it would take time from the network
+    assert len(list(ahead)) == 2

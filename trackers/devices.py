@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
+
+from trackers.io import available_cores
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -42,8 +42,7 @@ def leave_cores_free(cores: int = 1) -> int:
     threads would otherwise take every core and starve it. Small trackers lose nothing by it
     (their per-layer work is too small to split well across threads).
     """
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = max(1, available - cores)
+    threads = max(1, available_cores() - cores)
     torch.set_num_threads(threads)
     return threads
 
