@@ -88,16 +88,6 @@ def forward_times(name: str, weights: str | None, frames, box) -> dict:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def tracking_fps(tracker, frames, box) -> float:
-    tracker.init(frames[0], box)
-    tracker.track(frames[1])  # warm: graph export / session, allocations
-    tracker.init(frames[0], box)
-    t0 = time.perf_counter()
-    for frame in frames[1:]:
-        tracker.track(frame)
-    return (len(frames) - 1) / (time.perf_counter() - t0)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sequence", required=True, help="OTB-layout sequence folder (frames held in memory)")
@@ -113,7 +103,7 @@ def main() -> int:
     import torch
 
     import trackers
-    from trackers.bench import load_sequence
+    from trackers.bench import bench_one, load_sequence
     from trackers.io import open_source, parse_box, read_ahead
 
     root = Path(__file__).resolve().parents[1]
@@ -129,7 +119,7 @@ def main() -> int:
         for _ in range(2):  # interleaved: torch, onnxruntime, torch, onnxruntime
             for backend in ("torch", "onnxruntime"):
                 tracker = trackers.create(name, weights=weights, device="cpu", backend=backend)
-                fps.setdefault(backend, []).append(tracking_fps(tracker, frames, box))
+                fps.setdefault(backend, []).append(bench_one(tracker, name, seq)["fps"])
         row = {
             "tracker": name,
             "forward_ms": {k: round(v, 2) for k, v in forward.items()},
@@ -152,8 +142,8 @@ def main() -> int:
         ours = trackers.create("nanotrack", weights=nano, device="cpu")
         ref_fps, our_fps = [], []
         for _ in range(2):
-            ref_fps.append(tracking_fps(reference, frames, box))
-            our_fps.append(tracking_fps(ours, frames, box))
+            ref_fps.append(bench_one(reference, "opencv-nano", seq)["fps"])
+            our_fps.append(bench_one(ours, "nanotrack", seq)["fps"])
         report["nanotrack_vs_opencv"] = {"ours": max(our_fps), "opencv": max(ref_fps)}
         print(
             f"NanoTrack v2: ours {max(our_fps):.1f} fps, OpenCV C++ {max(ref_fps):.1f} fps "

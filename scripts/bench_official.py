@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -81,7 +82,7 @@ def official_pysot(package: str, repo: Path, config: str, weights: Path):
     def track(frame):
         return tracker.track(frame)["bbox"]
 
-    return init, track
+    return Official(init, track)
 
 
 def official_siamfc(repo: Path, weights: Path):
@@ -97,17 +98,18 @@ def official_siamfc(repo: Path, weights: Path):
     def track(frame):
         return tracker.update(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
 
-    return init, track
+    return Official(init, track)
 
 
-def run_fps(init, track, frames, box) -> float:
-    init(frames[0], box)
-    track(frames[1])  # warm: allocations, graph export
-    init(frames[0], box)
-    t0 = time.perf_counter()
-    for frame in frames[1:]:
-        track(frame)
-    return (len(frames) - 1) / (time.perf_counter() - t0)
+class Official:
+    """An official tracker as ``trackers.bench`` runs one: ``init`` and ``track`` -> a result
+    with ``box`` (the official trackers report no comparable score)."""
+
+    def __init__(self, init, track):
+        self.init, self._track = init, track
+
+    def track(self, frame):
+        return SimpleNamespace(box=self._track(frame), score=math.nan)
 
 
 def run_each_apart(args, pairs) -> int:
@@ -152,13 +154,13 @@ def main() -> int:
 
     import trackers
     from trackers.architectures import build
-    from trackers.bench import load_sequence
+    from trackers.bench import bench_one, load_sequence
 
     selected = [p for p in PAIRS if not args.only or p[0].split()[0] in args.only]
     if len(selected) > 1:
         return run_each_apart(args, selected)
     seq = load_sequence(args.sequence, args.frames)
-    frames, box = seq.frames, seq.init_box
+    frames = seq.frames
     repos = {"pysot": args.pysot, "siamban": args.siamban, "siamfc": args.siamfc}
     print(
         f"{seq.name}: {len(frames)} frames; torch threads {torch.get_num_threads()}; ours: backend {args.backend}"
@@ -182,8 +184,8 @@ def main() -> int:
             ours = trackers.create(ours_name, weights=str(weights), device="cpu", backend=args.backend)
             fps = {"official": [], "ours": []}
             for _ in range(ROUNDS):
-                fps["official"].append(run_fps(*official, frames, box))
-                fps["ours"].append(run_fps(ours.init, ours.track, frames, box))
+                fps["official"].append(bench_one(official, label, seq)["fps"])
+                fps["ours"].append(bench_one(ours, ours_name, seq)["fps"])
             row = {"tracker": label, "official_fps": max(fps["official"]), "ours_fps": max(fps["ours"])}
             row["ratio"] = row["ours_fps"] / row["official_fps"]
             rows.append(row)

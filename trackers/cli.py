@@ -228,14 +228,7 @@ def cmd_track(args) -> int:
     if args.tracker in REFERENCE_NAMES and args.tracker not in registry.names():
         raise UsageError(f"{args.tracker} is an OpenCV reference tracker, for bench only; see `list`")
     source = open_source(args.video or args.sequence)
-    tracker = registry.create(
-        args.tracker,
-        weights=args.weights,
-        device=args.device,
-        preset=args.preset,
-        half=args.half,
-        backend=args.backend,
-    )
+    tracker = create_from_args(args, args.tracker)
     print(f"{args.tracker}: weights {getattr(tracker, 'weights_source', '?')}", file=sys.stderr)
     if args.scores and getattr(tracker, "calibration", None) is None:
         print(
@@ -292,6 +285,18 @@ def bench_names(requested: list[str]) -> list[str]:
     return names
 
 
+def create_from_args(args, name: str, backend: str | None = None):
+    """``registry.create`` with the common options (--weights, --device, --preset, --half, --backend)."""
+    return registry.create(
+        name,
+        weights=args.weights,
+        device=args.device,
+        preset=args.preset,
+        half=args.half,
+        backend=backend or args.backend,
+    )
+
+
 def bench_methods(args, name: str) -> list[tuple[str, object]]:
     """``name`` once per --backend (same-run comparison), labelled with the backend when several."""
     if name in REFERENCE_NAMES and name not in registry.names():
@@ -299,14 +304,7 @@ def bench_methods(args, name: str) -> list[tuple[str, object]]:
         return [(name, create_reference(name, args.nano_onnx, args.vit_onnx))]
     methods = []
     for backend in args.backend:
-        tracker = registry.create(
-            name,
-            weights=args.weights,
-            device=args.device,
-            preset=args.preset,
-            half=args.half,
-            backend=backend,
-        )
+        tracker = create_from_args(args, name, backend)
         random = args.weights == registry.RANDOM
         label = name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else "")
         methods.append((label + (f"[{backend}]" if len(args.backend) > 1 else ""), tracker))
@@ -418,14 +416,7 @@ def cmd_calibrate(args) -> int:
     sequences = [load_sequence(p, args.max_frames) for p in paths]
     entries, records = {}, {}
     for name in names:
-        tracker = registry.create(
-            name,
-            weights=args.weights,
-            device=args.device,
-            preset=args.preset,
-            half=args.half,
-            backend=args.backend,
-        )
+        tracker = create_from_args(args, name)
         runs = []
         for seq in sequences:
             runs.append(run_uncalibrated(tracker, seq))

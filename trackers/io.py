@@ -176,32 +176,26 @@ def read_ahead(frames: Iterable[np.ndarray], depth: int = READ_AHEAD_FRAMES) -> 
     buffer: queue.Queue = queue.Queue(maxsize=max(1, depth))
     stop, done = threading.Event(), threading.Event()
 
-    def produce() -> None:
-        try:
-            _produce()
-        finally:
-            done.set()
-
-    def _produce() -> None:
-        try:
-            for frame in frames:
-                while not stop.is_set():
-                    try:
-                        buffer.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            item = _END
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            item = exc
+    def put(item) -> bool:
+        """Hand ``item`` over unless the consumer has stopped (False then)."""
         while not stop.is_set():
             try:
                 buffer.put(item, timeout=0.1)
-                return
+                return True
             except queue.Full:
                 continue
+        return False
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                if not put(frame):
+                    return
+            put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+        finally:
+            done.set()
 
     # daemon given and no join(): both would register the calling thread with ``threading``
     # (a _DummyThread that outlives a QThread caller).
@@ -309,6 +303,11 @@ def format_box(box: Sequence[float]) -> str:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write via a temporary file in the same folder + os.replace: readers never see half a file."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """``atomic_write_text`` for bytes."""
     path = Path(path)
     if path.is_dir():
         raise OSError(f"{path}: is a folder, not a file")
@@ -320,8 +319,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

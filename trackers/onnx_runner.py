@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from trackers.io import atomic_write_bytes
 from trackers.network import NetworkRunner, TemplateState
 
 #: the backends ``resolve_backend`` knows
@@ -212,9 +213,7 @@ class OnnxRunner(NetworkRunner):
             graph = export_graph(self.model, spec)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(graph)
-            os.replace(tmp, path)
+            atomic_write_bytes(path, graph)
         except OSError:
             pass  # a read-only or full cache folder: the graph is exported again next time
         return graph

@@ -46,6 +46,7 @@ class DocumentsController:
         self._tracker_name = tracker_name  # saved in the project's settings
         self._remember = remember  # the recent-files list
         self._autosaved_version = 0
+        self._fingerprinted: tuple[object, str] = (None, "")  # (video path, its fingerprint)
 
     @property
     def unsaved(self) -> bool:
@@ -84,6 +85,7 @@ class DocumentsController:
             )
             return False
         self.close_video()
+        self._fingerprinted = (None, "")  # the file at this path may have changed since
         annotations = annotations or Annotations(source.frame_count)
         self.undo_stack.clear()
         self.autosave.discard()  # a new document: the old one's autosave was written just before
@@ -140,14 +142,24 @@ class DocumentsController:
         settings = {"drift": session.drift_settings.to_dict(), "tracker": self._tracker_name()}
         if video is None:
             return Project(VideoRef(""), session.annotations, settings)
-        try:
-            fingerprint = video_fingerprint(video.path)
-        except OSError:
-            fingerprint = ""
         ref = VideoRef(
-            str(Path(video.path).resolve()), fingerprint, video.frame_count, *video.size, video.fps
+            str(Path(video.path).resolve()),
+            self._fingerprint(video.path),
+            video.frame_count,
+            *video.size,
+            video.fps,
         )
         return Project(ref, session.annotations, settings)
+
+    def _fingerprint(self, path) -> str:
+        """The open video's fingerprint, computed once: it reads up to 8 MB of the file, and
+        every autosave (each few seconds while editing) writes it."""
+        if self._fingerprinted[0] != path:
+            try:
+                self._fingerprinted = (path, video_fingerprint(path))
+            except OSError:
+                return ""
+        return self._fingerprinted[1]
 
     def suggested_project_path(self) -> Path | None:
         video = self.session.video

@@ -60,7 +60,6 @@ class FramePresenter(QObject):
         session.frame_changed.connect(lambda _frame: self.schedule())
         session.selection_changed.connect(lambda _track: self.refresh(now=not self._running()))
         session.annotations_changed.connect(lambda _edit: self.refresh(now=not self._running()))
-        session.settings_changed.connect(lambda _settings: None)
 
     def _on_document(self) -> None:
         video = self.session.video

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QVBoxLayout,
@@ -156,37 +157,38 @@ class MainWindow(QMainWindow):
         self.addAction(action)  # shortcuts work even with the menu bar hidden
         return action
 
-    def _menu(self, title: str, actions) -> None:
+    def _menu(self, title: str, entries) -> QMenu:
+        """A menu bar menu of actions, submenus and separators (None)."""
         menu = self.menuBar().addMenu(title)
-        for action in actions:
-            if action is None:
+        for entry in entries:
+            if entry is None:
                 menu.addSeparator()
+            elif isinstance(entry, QMenu):
+                menu.addMenu(entry)
             else:
-                menu.addAction(action)
+                menu.addAction(entry)
         return menu
 
     def _build_menus(self) -> None:
         a, editing, playback = self._action, self.editing, self.playback
-        file_menu = self._menu(
+        self.recent_menu = QMenu("&Recent files", self)
+        self._menu(
             "&File",
             [
                 a("&Open video or project…", self.files.choose_video, QKeySequence.Open),
                 a("Open &folder of images…", self.files.choose_folder, "Ctrl+Shift+O"),
                 a("Open &demo clip", self.files.open_demo),
+                self.recent_menu,
+                None,
+                a("&Save project", self.files.save, QKeySequence.Save),
+                a("Save project &as…", self.files.save_as, "Ctrl+Shift+S"),
+                None,
+                a("&Import annotations…", self.files.choose_import, "Ctrl+I"),
+                a("&Export annotations…", self.files.export, "Ctrl+E"),
+                None,
+                a("&Quit", self.close, QKeySequence.Quit),
             ],
         )
-        self.recent_menu = file_menu.addMenu("&Recent files")
-        for action in (
-            None,
-            a("&Save project", self.files.save, QKeySequence.Save),
-            a("Save project &as…", self.files.save_as, "Ctrl+Shift+S"),
-            None,
-            a("&Import annotations…", self.files.choose_import, "Ctrl+I"),
-            a("&Export annotations…", self.files.export, "Ctrl+E"),
-            None,
-            a("&Quit", self.close, QKeySequence.Quit),
-        ):
-            file_menu.addSeparator() if action is None else file_menu.addAction(action)
 
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.Undo)
