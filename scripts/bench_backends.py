@@ -1,12 +1,12 @@
 """Which engine runs the search branch fastest on this machine? Same-run figures, printed.
 
 For every tracker: the search forward (one frame's crops through the network) timed through
-the tuned PyTorch runner, ONNX Runtime and, when the ``openvino`` package is installed,
-OpenVINO (all from the same exported graph / model; OpenVINO in f32, and in bf16 apart where
-the CPU has it), then whole tracking runs with the
-PyTorch and the ONNX Runtime backend on a sequence held in memory, and — with ``--video`` —
-decode-only fps and the end-to-end fps of the fast path with decoding overlapped. With
-``--nano-onnx`` OpenCV's C++ NanoTrack runs the same frames in the same run.
+the tuned PyTorch runner, OpenVINO in f32 (the product's fast path) and, where the CPU has it,
+bf16, and — when the ``onnxruntime`` package is installed (it is not a dependency: it measured
+slower, ``trackers/onnx_runner.py``) — ONNX Runtime, all from the same exported graph; then
+whole tracking runs with the PyTorch and the OpenVINO backends on a sequence held in memory,
+and — with ``--video`` — decode-only fps and the end-to-end fps of the fast path with decoding
+overlapped. With ``--nano-onnx`` OpenCV's C++ NanoTrack runs the same frames in the same run.
 
     python scripts/bench_backends.py --sequence ../shared/data/sequences/vot_bag \\
         --video ../shared/data/videos/pysot_bag.avi [--nano-onnx BACKBONE HEAD] [--json out.json]
@@ -40,8 +40,18 @@ def median_ms(fn, calls: int = 10) -> float:
 
 
 def forward_times(name: str, weights: str | None, frames, box) -> dict:
+    import torch
+
     import trackers
-    from trackers.onnx_runner import GraphSpec, _flatten, _session_from, _tensor_spec, export_graph
+    from trackers.onnx_runner import (
+        _PRECISION,
+        GraphSpec,
+        _flatten,
+        _session_from,
+        _tensor_spec,
+        export_graph,
+        native_bf16,
+    )
 
     tracker = trackers.create(name, weights=weights, device="cpu", backend="torch")
     tracker.init(frames[0], box)
@@ -53,30 +63,19 @@ def forward_times(name: str, weights: str | None, frames, box) -> dict:
     graph = export_graph(runner.model, spec)
     feeds = {"patches": arr} | {f"state{i}": t.detach().numpy() for i, t in enumerate(flat)}
     engines = {"torch": lambda: runner.track(patch)}
-    session = _session_from(graph)
-    engines["onnxruntime"] = lambda: session.run(None, feeds)
+    for backend, precision in _PRECISION.items():
+        if precision == "bf16" and not native_bf16():
+            continue
+        compiled = _session_from(graph, precision)
+        engines[backend] = lambda c=compiled: c.run(feeds)
     try:
-        import openvino as ov
+        import onnxruntime as ort
 
-        core = ov.Core()
-        threads = session.get_session_options().intra_op_num_threads
-        # f32 is the like-for-like comparison; OpenVINO's CPU default is bf16 where the CPU has
-        # it (faster, less precise), shown apart.
-        precisions = ["f32"]
-        if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-            precisions.append("bf16")
-        for precision in precisions:
-            compiled = core.compile_model(
-                core.read_model(graph),
-                "CPU",
-                {
-                    "INFERENCE_NUM_THREADS": threads,
-                    "INFERENCE_PRECISION_HINT": precision,
-                    "PERFORMANCE_HINT": "LATENCY",
-                },
-            )
-            request = compiled.create_infer_request()
-            engines["openvino" if precision == "f32" else "openvino-bf16"] = lambda r=request: r.infer(feeds)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        engines["onnxruntime"] = lambda: session.run(None, feeds)
     except ImportError:
         pass
     for fn in engines.values():
@@ -116,22 +115,22 @@ def main() -> int:
         weights = nano if name == "nanotrack" else None
         forward = forward_times(name, weights, frames, box)
         fps = {}
-        for _ in range(2):  # interleaved: torch, onnxruntime, torch, onnxruntime
-            for backend in ("torch", "onnxruntime"):
+        for _ in range(2):  # interleaved: torch, openvino, torch, openvino
+            for backend in ("torch", "openvino"):
                 tracker = trackers.create(name, weights=weights, device="cpu", backend=backend)
                 fps.setdefault(backend, []).append(bench_one(tracker, name, seq)["fps"])
         row = {
             "tracker": name,
             "forward_ms": {k: round(v, 2) for k, v in forward.items()},
             "fps_torch": round(max(fps["torch"]), 1),
-            "fps_onnxruntime": round(max(fps["onnxruntime"]), 1),
+            "fps_openvino": round(max(fps["openvino"]), 1),
         }
-        row["speedup"] = round(row["fps_onnxruntime"] / row["fps_torch"], 2)
+        row["speedup"] = round(row["fps_openvino"] / row["fps_torch"], 2)
         rows.append(row)
         engines = "  ".join(f"{k} {v:.1f} ms" for k, v in forward.items())
         print(
             f"{name:20s} forward: {engines}   tracking: torch {row['fps_torch']:.1f} fps, "
-            f"onnxruntime {row['fps_onnxruntime']:.1f} fps ({row['speedup']:.2f}x)",
+            f"openvino {row['fps_openvino']:.1f} fps ({row['speedup']:.2f}x)",
             flush=True,
         )
     report: dict = {"sequence": seq.name, "frames": len(frames), "rows": rows}

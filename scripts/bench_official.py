@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from trackers.onnx_runner import BACKENDS
 
 #: label, our tracker, official layout, official code, its config (relative to its repository)
 PAIRS = (
@@ -147,7 +148,7 @@ def main() -> int:
     ap.add_argument("--siamfc", type=Path, help="a snapshot of huanglianghua/siamfc-pytorch")
     ap.add_argument("--sequence", required=True, type=Path)
     ap.add_argument("--frames", type=int, default=100)
-    ap.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
+    ap.add_argument("--backend", default="auto", choices=BACKENDS)
     ap.add_argument("--only", nargs="+", help="labels' first words to run (e.g. siamfc siamban-r50)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()

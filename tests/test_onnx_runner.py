@@ -13,9 +13,10 @@ import trackers
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
 from trackers import onnx_runner
 from trackers.io import SourceError, list_images, read_ahead, read_groundtruth
+from trackers.metrics import box_iou
 from trackers.onnx_runner import OnnxRunner, resolve_backend
 
-pytest.importorskip("onnxruntime")
+pytest.importorskip("openvino")
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
 
 
@@ -36,16 +37,30 @@ def weights_of(name: str) -> dict:
 )
 def test_the_fast_path_tracks_as_pytorch_does_on_real_frames(name):
     frames, box = bag(40)
-    runs = {}
-    for backend in ("torch", "onnxruntime"):
-        tracker = trackers.create(name, device="cpu", backend=backend, **weights_of(name))
+    backends = ["torch", "openvino"] + (["openvino-bf16"] if onnx_runner.native_bf16() else [])
+    made = {b: trackers.create(name, device="cpu", backend=b, **weights_of(name)) for b in backends}
+    for backend, tracker in made.items():
+        assert isinstance(tracker.net, OnnxRunner) == (backend != "torch")
         tracker.init(frames[0], box)
-        runs[backend] = [tracker.track(f) for f in frames[1:]]
-        assert isinstance(tracker.net, OnnxRunner) == (backend == "onnxruntime")
-    boxes = {b: np.array([r.box for r in rs]) for b, rs in runs.items()}
-    scores = {b: np.array([r.score for r in rs]) for b, rs in runs.items()}
-    assert np.abs(boxes["torch"] - boxes["onnxruntime"]).max() < 0.01  # pixels, over 39 frames
-    assert np.abs(scores["torch"] - scores["onnxruntime"]).max() < 1e-3
+    # f32, frame by frame on the reference's crops: the same function to float rounding
+    reference, fast = made["torch"], made["openvino"]
+    for frame in frames[1:]:
+        patch = reference.search_patch(frame)
+        want, got = reference.net.track(patch), fast.net.track(patch)
+        for key, value in want.items():
+            value = np.asarray(value)
+            assert np.abs(got[key] - value).max() <= 1e-5 * max(1.0, np.abs(value).max()), key
+        reference.track(frame)
+    # whole runs: the same track (a near-tie between two candidates can flip on rounding and
+    # then the runs part by a pixel or two; bf16 parts more)
+    runs = {}
+    for backend, tracker in made.items():
+        tracker.init(frames[0], box)
+        runs[backend] = np.array([tracker.track(f).box for f in frames[1:]])
+    for backend, mean_floor, min_floor in (("openvino", 0.95, 0.7), ("openvino-bf16", 0.8, 0.5)):
+        if backend in runs:
+            ious = [box_iou(a, b) for a, b in zip(runs["torch"], runs[backend], strict=True)]
+            assert np.mean(ious) > mean_floor and min(ious) > min_floor, (backend, min(ious), np.mean(ious))
 
 
 def test_backend_choice(monkeypatch):
@@ -53,12 +68,16 @@ def test_backend_choice(monkeypatch):
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     monkeypatch.delenv("SIAMARK_BACKEND", raising=False)
-    assert resolve_backend("auto", cpu) == "onnxruntime" and resolve_backend("auto", cuda) == "torch"
+    assert resolve_backend("auto", cpu) == "openvino"  # f32: bf16 costs accuracy (model card)
+    assert resolve_backend("auto", cuda) == "torch"
     assert resolve_backend("torch", cpu) == "torch"
+    assert resolve_backend("openvino", cpu) == "openvino"
     monkeypatch.setenv("SIAMARK_BACKEND", "torch")
     assert resolve_backend("auto", cpu) == "torch"
+    monkeypatch.setenv("SIAMARK_BACKEND", "openvino")
+    assert resolve_backend("auto", cpu) == "openvino"
     with pytest.raises(ValueError, match="runs on the CPU"):
-        resolve_backend("onnxruntime", cuda)
+        resolve_backend("openvino-bf16", cuda)
     with pytest.raises(ValueError, match="unknown backend"):
         resolve_backend("tensorrt", cpu)
 
@@ -155,7 +174,7 @@ def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch):
         ),
     )
     reference = trackers.create("siamban-mobilev2", device="cpu", backend="torch")
-    tracker = trackers.create("siamban-mobilev2", device="cpu", backend="onnxruntime")
+    tracker = trackers.create("siamban-mobilev2", device="cpu", backend="openvino")
 
     def cannot(*_args, **_kwargs):
         raise RuntimeError("Unsupported: ONNX export of some operator")

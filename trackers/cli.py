@@ -547,8 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
             nargs="+" if compare_backends else None,
             default=["auto"] if compare_backends else "auto",
             choices=BACKENDS,
-            help="what runs the search branch on the CPU: auto (ONNX Runtime when installed), torch "
-            "(the reference), onnxruntime" + ("; several: compared in one run" if compare_backends else ""),
+            help="what runs the search branch on the CPU: auto (OpenVINO in f32 when installed), "
+            "torch (the reference), openvino, openvino-bf16 (faster, less accurate)"
+            + ("; several: compared in one run" if compare_backends else ""),
         )
 
     p = sub.add_parser("track", help="track one target through a video or an image sequence")

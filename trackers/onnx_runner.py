@@ -1,10 +1,19 @@
-"""The fast CPU path: each tracker's search branch run by ONNX Runtime.
+"""The fast CPU path: each tracker's search branch exported as an ONNX graph and run by OpenVINO.
 
 Measured side by side on this project's 2-core CPU (``scripts/bench_backends.py``: the search
-forward of every shipped network through tuned PyTorch, ONNX Runtime and OpenVINO), ONNX
-Runtime was the fastest or within a few percent of the fastest everywhere (NanoTrack 4x,
-SiamRPN++ / SiamBAN MobileNetV2 1.6-1.8x, SiamFC 1.2x PyTorch), so it is the one kept.
+forward of every shipped network through tuned PyTorch, ONNX Runtime and OpenVINO, same run,
+2026-12-05): OpenVINO in f32 was the fastest everywhere (siamcross 20.1 ms against ONNX Runtime
+21.2 and PyTorch 25.6; siamrpnpp / siamban 10.9 against 11.6 and 12.9-14.1; NanoTrack 2.6
+against 3.5 and 6.9), and in bf16, on a CPU that computes it natively (AVX512-BF16 / AMX),
+twice as fast again (siamcross 12.4 ms, siamrpnpp 5.4). So OpenVINO is the one kept; ONNX
+Runtime is no longer a dependency.
 
+- ``openvino`` computes in f32, the same function as PyTorch to float rounding; it is what
+  ``auto`` picks. ``openvino-bf16`` (bfloat16 weights and activations, 8 bits of mantissa; only
+  on a CPU with native bf16) is 1.6-1.7x faster again but costs accuracy: on the validation set
+  (same run, 2026-12-05) mean AUC siamcross 0.597 -> 0.554, siamban 0.566 -> 0.523, siamrpnpp
+  0.567 -> 0.559, siamfc 0.471 -> 0.445 (a fast target lost: drift-chicane 0.545 -> 0.042).
+  So it is a choice for demos and previews, never the default.
 - The template branch stays in PyTorch: it runs once per initialisation, and what it leaves
   on the model (``NetworkRunner.template_state``) is fed to the search graph as inputs.
 - The search graph takes the uint8 HWC crops as they come from the cropper: the layout change
@@ -13,12 +22,13 @@ SiamRPN++ / SiamBAN MobileNetV2 1.6-1.8x, SiamFC 1.2x PyTorch), so it is the one
   paths compute the same function; PyTorch stays the reference (the fidelity tests run it, and
   ``tests/test_onnx_runner.py`` checks this path against it on real frames).
 - An exported graph is kept on disk per (weights file, architecture, input shapes) and its
-  session per process, so re-tracking does not export again. In the app, exports run in a
-  child process (``export_in_subprocess``): an export holds the GIL for ~0.6 s.
+  compiled model per process, so re-tracking does not export again. In the app, exports run in
+  a child process (``export_in_subprocess``): an export holds the GIL for ~0.6 s.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -42,7 +52,9 @@ from trackers.io import atomic_write_bytes
 from trackers.network import NetworkRunner, TemplateState
 
 #: the backends ``resolve_backend`` knows
-BACKENDS = ("auto", "torch", "onnxruntime")
+BACKENDS = ("auto", "torch", "openvino", "openvino-bf16")
+#: OpenVINO's inference precision per backend
+_PRECISION = {"openvino": "f32", "openvino-bf16": "bf16"}
 _OPSET = 17
 _CACHE_SIZE = 8  # search graphs kept per process (one per tracker / input shape in use)
 _sessions: OrderedDict[str, Any] = OrderedDict()
@@ -52,22 +64,33 @@ _sessions_lock = threading.Lock()
 def warm_up() -> None:
     """Import what the fast path needs now: a first import of these C extensions holds the GIL
     for hundreds of milliseconds, which must not happen in a worker thread beside a GUI."""
-    if onnxruntime_available():
+    if openvino_available():
+        import onnx  # noqa: F401
+        import openvino  # noqa: F401
         import torch.onnx  # noqa: F401
 
 
-def onnxruntime_available() -> bool:
+def openvino_available() -> bool:
     try:
-        import onnxruntime  # noqa: F401
+        import openvino  # noqa: F401
     except ImportError:
         return False
     return True
 
 
+@functools.cache
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (OpenVINO lists "BF16" then); elsewhere bf16
+    would be emulated, slower than f32."""
+    import openvino as ov
+
+    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
 def resolve_backend(backend: str, device: torch.device) -> str:
-    """ "torch" or "onnxruntime". ``auto``: ONNX Runtime on the CPU when it is installed, PyTorch
-    on a GPU (CUDA graphs and fp16 live there) or without ONNX Runtime. SIAMARK_BACKEND
-    overrides ``auto`` (e.g. to compare both in the app)."""
+    """ "torch", "openvino" or "openvino-bf16". ``auto``: OpenVINO in f32 on the CPU when it is
+    installed, PyTorch on a GPU (CUDA graphs and fp16 live there) or without OpenVINO.
+    SIAMARK_BACKEND overrides ``auto`` (e.g. to compare in the app)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if backend == "auto":
@@ -75,14 +98,14 @@ def resolve_backend(backend: str, device: torch.device) -> str:
         if backend not in BACKENDS:
             raise ValueError(f"SIAMARK_BACKEND={backend!r}; choose from {', '.join(BACKENDS)}")
     if backend == "auto":
-        return "onnxruntime" if device.type == "cpu" and onnxruntime_available() else "torch"
-    if backend == "onnxruntime":
+        return "openvino" if device.type == "cpu" and openvino_available() else "torch"
+    if backend in _PRECISION:
         if device.type != "cpu":
-            raise ValueError(f"the onnxruntime backend runs on the CPU, not {device.type}")
-        if not onnxruntime_available():
-            raise ValueError(
-                "the onnxruntime backend needs the onnxruntime package (pip install onnxruntime)"
-            )
+            raise ValueError(f"the {backend} backend runs on the CPU, not {device.type}")
+        if not openvino_available():
+            raise ValueError(f"the {backend} backend needs the openvino package (pip install openvino)")
+        if backend == "openvino-bf16" and not native_bf16():
+            raise ValueError("openvino-bf16 needs a CPU with native bfloat16 (AVX512-BF16 or AMX)")
     return backend
 
 
@@ -129,18 +152,28 @@ class Rebuild:
 
 
 class OnnxRunner(NetworkRunner):
-    """A ``NetworkRunner`` whose search forward runs in ONNX Runtime (template: PyTorch)."""
+    """A ``NetworkRunner`` whose search forward runs as an ONNX graph in OpenVINO (template:
+    PyTorch). ``precision``: "f32" or "bf16"."""
 
-    def __init__(self, runner: NetworkRunner, weights_key: str = "", rebuild: Rebuild | None = None):
+    def __init__(
+        self,
+        runner: NetworkRunner,
+        weights_key: str = "",
+        rebuild: Rebuild | None = None,
+        precision: str = "f32",
+    ):
         if runner.device.type != "cpu":
             raise ValueError("OnnxRunner runs on the CPU")
+        if precision not in ("f32", "bf16"):
+            raise ValueError(f"precision {precision!r}: f32 or bf16")
         self.__dict__.update(runner.__dict__)  # the same model, device and dtype
+        self.precision = precision
         #: identifies the weights (file and its stamp) for the graph caches; "" for a model not
         #: loaded from a file: its graph is exported for this runner only, never cached
         self.weights_key = weights_key
         #: set for models loaded from a file: the graph can then be exported by another process
         self.rebuild = rebuild
-        #: why this runner tracks with PyTorch after all ("" while ONNX Runtime runs it)
+        #: why this runner tracks with PyTorch after all ("" while OpenVINO runs it)
         self.fallback = ""
         self._own: dict[str, Any] = {}
 
@@ -163,8 +196,7 @@ class OnnxRunner(NetworkRunner):
             )
             return super().track(patches)
         feeds = {"patches": arr} | {f"state{i}": t.detach().numpy() for i, t in enumerate(flat)}
-        values = session.run(None, feeds)
-        return dict(zip((o.name for o in session.get_outputs()), values, strict=True))
+        return session.run(feeds)
 
     def track_many(self, patches: Sequence[np.ndarray], states: Sequence[TemplateState], forward=None):
         if forward is not None:  # a model's own batched forward is PyTorch code
@@ -184,16 +216,16 @@ class OnnxRunner(NetworkRunner):
     def _session(self, patch_shape: tuple[int, ...], layout, flat: list[torch.Tensor]):
         spec = GraphSpec(tuple(patch_shape), tuple(layout), tuple(_tensor_spec(t) for t in flat))
         key = hashlib.sha256(f"{self.weights_key}|{type(self.model).__name__}|{spec}".encode()).hexdigest()
-        session_key = f"{key}|{torch.get_num_threads()}"
+        session_key = f"{key}|{torch.get_num_threads()}|{self.precision}"
         if not self.weights_key:
             if session_key not in self._own:
-                self._own[session_key] = _session_from(export_graph(self.model, spec))
+                self._own[session_key] = _session_from(export_graph(self.model, spec), self.precision)
             return self._own[session_key]
         with _sessions_lock:
             if session_key in _sessions:
                 _sessions.move_to_end(session_key)
                 return _sessions[session_key]
-        session = _session_from(self._graph(key, spec))
+        session = _session_from(self._graph(key, spec), self.precision)
         with _sessions_lock:
             _sessions[session_key] = session
             while len(_sessions) > _CACHE_SIZE:
@@ -278,14 +310,43 @@ def export_graph(model: nn.Module, spec: GraphSpec) -> bytes:
     return buffer.getvalue()
 
 
-def _session_from(graph: bytes):
-    import onnxruntime as ort
+class _Compiled:
+    """One compiled search graph: feeds in, outputs by name out. An infer request serves one
+    call at a time, hence the lock (tracking runs one frame at a time; batch work uses
+    processes)."""
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    def __init__(self, graph: bytes, precision: str):
+        import onnx
+        import openvino as ov
+
+        core = ov.Core()
+        self.compiled = core.compile_model(
+            core.read_model(graph),
+            "CPU",
+            {
+                "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+                "INFERENCE_PRECISION_HINT": precision,
+                "PERFORMANCE_HINT": "LATENCY",
+            },
+        )
+        # the graph's declared output names, in its order: an OpenVINO port may carry several
+        # tensor names (an output that is also a node's), so get_any_name() is not always it
+        self.names = [o.name for o in onnx.load_from_string(graph).graph.output]
+        self.request = self.compiled.create_infer_request()
+        self.lock = threading.Lock()
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with self.lock:
+            out = self.request.infer(feeds)
+            # copies: the request's output buffers are overwritten by its next call
+            return {
+                name: np.array(out[port])
+                for name, port in zip(self.names, self.compiled.outputs, strict=True)
+            }
+
+
+def _session_from(graph: bytes, precision: str = "f32") -> _Compiled:
+    return _Compiled(graph, precision)
 
 
 # -- exporting in another process ---------------------------------------------------------------

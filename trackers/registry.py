@@ -117,7 +117,8 @@ def create(
 ) -> Tracker:
     """Build tracker ``name``. ``weights``: a checkpoint file, None for the shipped default, or RANDOM.
     ``backend``: what runs the search branch on the CPU (``trackers.onnx_runner``): "auto"
-    (ONNX Runtime when installed), "torch" (the reference) or "onnxruntime"."""
+    (OpenVINO in f32 when installed), "torch" (the reference), "openvino" or "openvino-bf16"
+    (faster, less accurate: see ``trackers.onnx_runner``)."""
     from trackers.architectures import build
     from trackers.checkpoints import CheckpointError, detect_architecture, load_strict, read_state_dict
 
@@ -165,19 +166,20 @@ def create(
 
 
 def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
-    """Hand the tracker's search forward to ONNX Runtime where ``backend`` resolves to it.
+    """Hand the tracker's search forward to OpenVINO where ``backend`` resolves to it.
     ``loaded``: (name, weights path, preset, overrides) it was built from, None for random weights."""
     from trackers.network import NetworkRunner
-    from trackers.onnx_runner import OnnxRunner, Rebuild, resolve_backend, weights_key
+    from trackers.onnx_runner import _PRECISION, OnnxRunner, Rebuild, resolve_backend, weights_key
 
     runner = getattr(tracker, "net", None)
     if not isinstance(runner, NetworkRunner):
         return  # an OpenCV reference or a tracker without a Siamese network
-    if resolve_backend(backend, runner.device) != "onnxruntime" or isinstance(runner, OnnxRunner):
+    precision = _PRECISION.get(resolve_backend(backend, runner.device))
+    if precision is None or isinstance(runner, OnnxRunner):
         return
     if loaded is None:
-        tracker.net = OnnxRunner(runner)
+        tracker.net = OnnxRunner(runner, precision=precision)
         return
     name, path, preset, overrides = loaded
     rebuild = Rebuild(name, path, preset, tuple(sorted(overrides.items())))
-    tracker.net = OnnxRunner(runner, weights_key(path), rebuild)
+    tracker.net = OnnxRunner(runner, weights_key(path), rebuild, precision)

@@ -27,7 +27,7 @@ class TrackingController(QObject):
         super().__init__(parent)
         self._runner = WorkerThread("siamark-tracking", self)
         self._runner.ended.connect(self.finished)
-        # Pay torch.load's and ONNX Runtime's first-call imports here, in the GUI thread, not in
+        # Pay torch.load's and OpenVINO's first-call imports here, in the GUI thread, not in
         # a running worker.
         warm_up_loader()
         warm_up_fast_path()
