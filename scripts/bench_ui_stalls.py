@@ -42,7 +42,7 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.services.tracking_worker import TrackerSpec
+    from app.engine.jobs import TrackerSpec
     from app.ui.main_window import MainWindow
     from app.ui.theme import apply_dark_theme, configure_pyqtgraph
     from trackers.io import parse_box

@@ -23,8 +23,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 import trackers
+from app.engine.jobs import TrackerSpec
 from app.model.annotations import BoxSource
-from app.services.tracking_worker import TrackerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = TrackerSpec("nanotrack", weights="x.pth")  # the MultiTracker is replaced below
@@ -417,7 +417,7 @@ def _tracked_in(path: Path) -> dict:
 
 @pytest.mark.slow
 def test_sigkill_mid_tracking_then_recovery_restores_every_autosaved_box(qtbot, config_dir):
-    from app.services.tracking_worker import has_shipped_weights
+    from app.engine.jobs import has_shipped_weights
 
     if not has_shipped_weights("siamban-mobilev2"):
         pytest.skip("needs the shipped siamban-mobilev2 weights")

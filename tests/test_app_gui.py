@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
 import trackers
-from app.services.tracking_worker import TrackerSpec
+from app.engine.jobs import TrackerSpec
 from tests.shared_data import SEQUENCES, VIDEOS, WEIGHTS
 
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
@@ -96,7 +96,8 @@ def test_open_video_shows_its_first_frame(window):
     expected = window.session.video.frame(0)
     np.testing.assert_array_equal(shown_bgr(window), expected)  # RGB for display only
     assert window.timeline.slider.maximum() == window.session.frame_count - 1
-    assert window.timeline.label.text().startswith("frame 0 /")
+    assert window.timeline.frame_box.value() == 0
+    assert window.timeline.label.text().startswith(f"/ {window.session.frame_count - 1} ")
     assert VIDEO.stem in window.windowTitle()
 
 
@@ -111,7 +112,8 @@ def test_open_image_folder_and_step(window, qtbot, image_folder):
     qtbot.waitUntil(lambda: window.presenter.displayed_frame == 1)
     window.timeline.slider.setValue(5)  # as the user dragging the slider
     qtbot.waitUntil(lambda: window.presenter.displayed_frame == 5)
-    assert "frame 5 / 5" in window.timeline.label.text()
+    assert window.timeline.frame_box.text() == "frame 5"
+    assert window.timeline.label.text().startswith("/ 5 ")
 
 
 def test_open_bad_path_shows_an_error_and_keeps_the_video(window, tmp_path, image_folder):
@@ -415,7 +417,11 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
     first = MainWindow()
     qtbot.addWidget(first)
     first.show()
-    first.resize(720, 520)  # within the offscreen screen (800x600)
+    # within the offscreen screen (800x600); the first resize makes the docks compact (tabs),
+    # which lets the second one reach the size
+    first.resize(760, 540)
+    qtbot.wait(50)
+    first.resize(760, 540)
     first.tracker_panel.set_tracker("siamfc")
     first.tracker_panel.set_device("cpu")
     first.response_dock.hide()
@@ -428,7 +434,7 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
     second.show()
     assert second.tracker_panel.tracker_name() == "siamfc"
     assert second.tracker_panel.device() == "cpu"
-    assert (second.size().width(), second.size().height()) == (720, 520)
+    assert (second.size().width(), second.size().height()) == (760, 540)
     assert not second.response_dock.isVisible()
     recent = [a.statusTip() for a in second.recent_menu.actions()]
     assert recent == [str(image_folder.resolve())]

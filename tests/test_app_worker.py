@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import trackers
+from app.engine.jobs import TrackerSpec, TrackJob
 from app.model.run_rules import Target
 from app.services.tracking_controller import TrackingController
-from app.services.tracking_worker import TrackerSpec, TrackJob
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
 from trackers.io import list_images, read_groundtruth
 

@@ -145,7 +145,7 @@ def test_yolo_export_read_by_globox_matches_the_project_frame_by_frame(sequence,
     out = tmp_path / "yolo"
     run_export("yolo", annotations, frames, out, image_format="png")
     names = yolo_names(out / "data.yaml")
-    assert names == {0: "jogger", 1: "person"}  # class ids: sorted labels, 0-based
+    assert names == {0: "person", 1: "jogger"}  # class ids: the project's class order, 0-based
     assert (out / "data.yaml").read_text().count("train: images") == 1
     dataset = globox.AnnotationSet.from_yolo_v5(
         out / "labels", image_folder=out / "images", image_extension=".png"
@@ -173,7 +173,7 @@ def test_coco_export_read_by_pycocotools_and_globox_matches_the_project(sequence
     run_export("coco", annotations, frames, out)  # jpg
     coco = pycocotools_coco.COCO(str(out / "annotations.json"))
     cats = {c["id"]: c["name"] for c in coco.loadCats(coco.getCatIds())}
-    assert cats == {1: "jogger", 2: "person"}  # category ids from 1
+    assert cats == {1: "person", 2: "jogger"}  # category ids from 1, in the project's class order
     images = coco.loadImgs(coco.getImgIds())
     assert [img["id"] for img in images] == list(range(1, len(images) + 1))
     assert [img["frame_id"] for img in images] == exported_frames(annotations)

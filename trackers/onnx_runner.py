@@ -66,13 +66,22 @@ def warm_up() -> None:
     for hundreds of milliseconds, which must not happen in a worker thread beside a GUI."""
     if openvino_available():
         import onnx  # noqa: F401
-        import openvino  # noqa: F401
         import torch.onnx  # noqa: F401
+
+
+def _openvino():
+    """The openvino module, imported without its usage telemetry: by default its import sends
+    an event to Google Analytics from a thread of its own (no consent asked). Siamark never
+    phones home; with the telemetry package unimportable, OpenVINO uses its own no-op stub."""
+    sys.modules.setdefault("openvino_telemetry", None)
+    import openvino
+
+    return openvino
 
 
 def openvino_available() -> bool:
     try:
-        import openvino  # noqa: F401
+        _openvino()
     except ImportError:
         return False
     return True
@@ -82,9 +91,7 @@ def openvino_available() -> bool:
 def native_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (OpenVINO lists "BF16" then); elsewhere bf16
     would be emulated, slower than f32."""
-    import openvino as ov
-
-    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "BF16" in _openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
@@ -317,9 +324,8 @@ class _Compiled:
 
     def __init__(self, graph: bytes, precision: str):
         import onnx
-        import openvino as ov
 
-        core = ov.Core()
+        core = _openvino().Core()
         self.compiled = core.compile_model(
             core.read_model(graph),
             "CPU",

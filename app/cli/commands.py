@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-COMMAND_MODULES: tuple[str, ...] = ("app.cli.bench_effort", "app.cli.convert")
+COMMAND_MODULES: tuple[str, ...] = ("app.cli.batch", "app.cli.bench_effort", "app.cli.convert")
 
 
 @dataclass(frozen=True)

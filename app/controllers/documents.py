@@ -130,6 +130,16 @@ class DocumentsController:
             self.undo_stack.resetClean()
         return True
 
+    def groundtruth_offer(self) -> tuple[str, Path] | None:
+        """(format name, sequence folder) of the benchmark ground truth that came with the
+        folder just opened, while nothing is annotated yet (a project keeps its own tracks)."""
+        from app.io.formats.single_object import find_sequence
+
+        session = self.session
+        if session.video is None or session.project_path is not None or len(session.annotations):
+            return None
+        return find_sequence(session.video.path) if Path(session.video.path).is_dir() else None
+
     def close_video(self) -> None:
         if self.session.video is not None:
             self.session.video.close()

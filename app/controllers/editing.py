@@ -12,6 +12,8 @@ from PySide6.QtGui import QUndoStack
 from app.controllers.feedback import Feedback
 from app.controllers.undo import push_edit
 from app.model.annotations import Edit, FrameBox
+from app.model.groundtruth import is_ground_truth
+from app.model.ranges import accept_edit
 from app.model.session import Session
 from trackers.base import Box
 
@@ -26,6 +28,9 @@ class EditingController:
         self._running = running  # a run writes boxes: no edits meanwhile
         #: the next box drawn starts a new track
         self.new_track_pending = False
+        #: called with (track id, box) when a box drawn without a label started a new track in
+        #: a project with classes: the window offers the class picker
+        self.ask_class: Callable[[int, Box], None] | None = None
 
     def push(self, edit: Edit, already_applied: bool = False) -> bool:
         return push_edit(self.undo_stack, self.session, edit, already_applied)
@@ -51,25 +56,44 @@ class EditingController:
         self.new_track_pending = False
         self.session.select(track_id)
 
-    def draw_box(self, frame: int, box: Box | None, label: str = "object") -> bool:
-        """A box drawn on ``frame``: a manual keyframe of the selected track, or a new track."""
+    def draw_box(self, frame: int, box: Box | None, label: str | None = None) -> bool:
+        """A box drawn on ``frame``: a manual keyframe of the selected track, or a new track of
+        class ``label`` (default: ``new_track_label``)."""
         session = self.session
         if box is None or not self.editable():
             return False
         annotations = session.annotations
+        ask = False
         try:
             if self.new_track_pending or session.selected_track not in annotations.tracks:
-                current = annotations.tracks.get(session.selected_track)
-                if current is not None and label == "object":
-                    label = current.label  # a new object of the same kind as the one selected
-                edit = annotations.add_track_edit(label, boxes={frame: FrameBox(box, reviewed=True)})
+                # a choice to make: with one class (or none) the picker would only take the keys
+                # (e.g. T right after drawing) for nothing
+                ask = label is None and len(annotations.classes) > 1
+                edit = annotations.add_track_edit(
+                    label or self.new_track_label(), boxes={frame: FrameBox(box, reviewed=True)}
+                )
                 self.new_track_pending = False
             else:
                 edit = annotations.manual_box_edit(session.selected_track, frame, box)
         except (ValueError, IndexError) as exc:
             self.feedback.show_error("Box not set", str(exc))
             return False
-        return self.push(edit)
+        if not self.push(edit):
+            return False
+        if ask and self.ask_class is not None:
+            self.ask_class(edit.tracks[0].after.id, box)
+        return True
+
+    def new_track_label(self) -> str:
+        """A new track's class: the active class, else the selected track's (a new object of the
+        same kind), else "object"."""
+        session = self.session
+        if session.active_class in session.annotations.class_names():
+            return session.active_class
+        current = session.annotations.tracks.get(session.selected_track)
+        if current is not None and not is_ground_truth(current):
+            return current.label
+        return "object"
 
     def click(self, frame: int, x: float, y: float) -> None:
         """A click on a box selects its track (the smallest box under the cursor wins)."""
@@ -80,7 +104,8 @@ class EditingController:
         if hits:
             self.select(min(hits)[1])
 
-    def _selected_entry(self) -> tuple[int, int] | None:
+    def selected_entry(self) -> tuple[int, int] | None:
+        """(selected track, current frame) when they can be edited; otherwise says why, None."""
         if not self.editable():
             return None
         if self.session.selected_track is None:
@@ -89,7 +114,7 @@ class EditingController:
         return self.session.selected_track, self.session.current_frame
 
     def delete_box(self) -> None:
-        target = self._selected_entry()
+        target = self.selected_entry()
         if target is not None:
             self.push(self.session.annotations.delete_box_edit(*target))
 
@@ -98,17 +123,8 @@ class EditingController:
         if track_id in self.session.annotations.tracks and self.editable():
             self.push(self.session.annotations.remove_track_edit(track_id))
 
-    def relabel(self, track_id: int, label: str) -> None:
-        if track_id in self.session.annotations.tracks and self.editable():
-            try:
-                edit = self.session.annotations.relabel_edit(track_id, label)
-            except ValueError as exc:
-                self.feedback.show_error("Label not changed", str(exc))
-                return
-            self.push(edit)
-
     def toggle_flag(self, what: str) -> None:
-        target = self._selected_entry()
+        target = self.selected_entry()
         if target is None:
             return
         try:
@@ -118,17 +134,13 @@ class EditingController:
 
     def accept_frame(self) -> None:
         """The person looked at this frame's box and accepts it: reviewed, flag cleared."""
-        target = self._selected_entry()
+        target = self.selected_entry()
         if target is None:
             return
-        entry = self.session.annotations.track(target[0]).get(target[1])
-        if entry is None:
+        if self.session.annotations.track(target[0]).get(target[1]) is None:
             self.feedback.show_status("No box here to accept.", 4000)
             return
-        edit = self.session.annotations.set_box_edit(
-            *target, entry.with_(flag="", reviewed=True), "Accept frame"
-        )
-        self.push(edit)
+        self.push(accept_edit(self.session.annotations, [target], "Accept frame"))
 
     def interpolate(self) -> None:
         if not self.editable() or self.session.selected_track is None:
@@ -143,8 +155,9 @@ class EditingController:
 
     # -- import ----------------------------------------------------------------------------------
 
-    def import_annotations(self, format_name: str, path: str | Path) -> bool:
-        """Add the file's tracks as new tracks (one undo step); nothing changes on any error."""
+    def import_annotations(self, format_name: str, path: str | Path, label: str | None = None) -> bool:
+        """Add the file's tracks as new tracks (one undo step), all labelled ``label`` when
+        given; nothing changes on any error."""
         from app.io.formats import FORMATS, FormatError
 
         session = self.session
@@ -169,6 +182,9 @@ class EditingController:
                 "Cannot import", f"{path}: frame {outside[0]} is outside this video (0..{count - 1})"
             )
             return False
+        if label is not None:
+            for track in loaded:
+                track.label = label
         edit = session.annotations.import_edit(loaded, f"Import {Path(path).name}")
         self.push(edit)
         self.feedback.show_status(

@@ -15,13 +15,14 @@ from PySide6.QtGui import QUndoStack
 
 from app.controllers.feedback import Feedback
 from app.controllers.undo import push_edit
-from app.model.annotations import BoxChange, Edit, tracked_box
+from app.engine.flags import RunFlags, fused_changes
+from app.engine.jobs import TrackerSpec, TrackJob, has_shipped_weights, no_weights_message
+from app.model.annotations import BoxChange, Edit
 from app.model.run_rules import Target, check_range, fuse_keyframe, fuse_span, run_targets
 from app.model.session import Session
 from app.services.tracking_controller import TrackingController
-from app.services.tracking_worker import TrackerSpec, TrackJob, has_shipped_weights, no_weights_message
 from trackers.base import Box
-from trackers.drift import DriftMonitor, consistency_flags, converged_with, fuse_runs
+from trackers.drift import consistency_flags
 
 #: frames the worker sent lately, shown without decoding them again
 _RECENT_FRAMES = 16
@@ -74,8 +75,7 @@ class RunsController(QObject):
         self.last_run: Run | None = None
         #: while a run goes, the view follows the newest tracked frame (until the user moves)
         self.follow = False
-        self._monitors: dict[int, DriftMonitor] = {}
-        self._start_boxes: dict[int, Box] = {}  # every track's box where the run started
+        self._flags: RunFlags | None = None
         self._frames: OrderedDict[int, np.ndarray] = OrderedDict()
         self.tracking.tracked.connect(self._on_tracked)
         self.tracking.progress.connect(self.progress)
@@ -169,11 +169,10 @@ class RunsController(QObject):
 
     def _start(self, run: Run, job: TrackJob) -> bool:
         self.run = run
-        settings = self.session.drift_settings
-        self._monitors = {t.track_id: DriftMonitor(settings) for t in job.targets}
-        self._start_boxes = self.session.boxes_at(job.start)  # convergence flags only new overlaps
-        for target in job.targets:
-            self._monitors[target.track_id].reset(target.box)
+        session = self.session
+        self._flags = RunFlags(
+            session.drift_settings, job.targets, session.boxes_at(job.start), session.video.size
+        )
         self._frames.clear()
         self.tracking.start(job)
         self.follow = True
@@ -198,25 +197,18 @@ class RunsController(QObject):
         while len(self._frames) > _RECENT_FRAMES:
             self._frames.popitem(last=False)
         settings = session.drift_settings
-        for track_id, result in results.items():
-            if run.kind in ("check", "fuse"):  # compared / fused at the end, not stored now
+        if run.kind in ("check", "fuse"):  # compared / fused at the end, not stored now
+            for result in results.values():
                 run.collected[index] = (tuple(float(v) for v in result.box), float(result.score))
-                continue
-            flag = self._monitors[track_id].update(index, result.box, result.score, session.video.size)
-            others = {k: b for k, b in session.boxes_at(index).items() if k != track_id}
-            others.update({k: r.box for k, r in results.items() if k != track_id})
-            same = converged_with(
-                result.box, self._start_boxes.get(track_id), others, self._start_boxes, settings.converge_iou
-            )
-            flag = "; ".join(r for r in (flag, same) if r)
-            if not result.ok:
-                flag = result.message or "tracker lost the target (non-finite output)"
-            entry = tracked_box(result.box, result.score, flag)
+            results = {}
+        entries = self._flags.entries(index, results, session.boxes_at(index))
+        for track_id, entry in entries.items():
+            result = results[track_id]
             run.changes.extend(
                 session.store_tracked(track_id, index, entry, result.response, result.geometry)
             )
-            if flag and settings.pause_on_flag and not run.paused_at:
-                run.paused_at = f"Paused at frame {index}: track #{track_id} {flag}"
+            if entry.flag and settings.pause_on_flag and not run.paused_at:
+                run.paused_at = f"Paused at frame {index}: track #{track_id} {entry.flag}"
                 run.paused_frame = index
                 self.tracking.stop()
         if self.follow or index == session.current_frame:
@@ -298,17 +290,20 @@ class RunsController(QObject):
     def _finish_fuse(self, run: Run) -> str:
         track_id = run.track_ids[0]
         start, keyframe = run.check_range
-        track = self.session.annotations.track(track_id)
-        span = fuse_span(start, keyframe)
-        if set(run.collected) != set(span):
-            return f"{run.text}: the run back was stopped; the first run's boxes are kept"
-        forward = {f: (e.box, e.score) for f in span if (e := track.get(f)) is not None and e.box is not None}
-        fused = fuse_runs(forward, run.collected, self.session.drift_settings.consistency_iou)
-        changes = self.session.annotations.tracked_changes(
-            track_id, [(f, tracked_box(v.box, v.score, v.flag)) for f, v in fused.items()]
+        changes = fused_changes(
+            self.session.annotations,
+            track_id,
+            start,
+            keyframe,
+            run.collected,
+            self.session.drift_settings.consistency_iou,
         )
+        if changes is None:
+            return f"{run.text}: the run back was stopped; the first run's boxes are kept"
         if changes:
             self.session.apply(Edit("", (), tuple(changes)))
             run.changes.extend(changes)
-        parted = sum(bool(v.flag) for v in fused.values())
+        track = self.session.annotations.track(track_id)
+        span = fuse_span(start, keyframe)
+        parted = sum(bool(e.flag) for f in span if (e := track.get(f)) is not None)
         return f"{run.text}: {len(span)} frames, {parted} where the two runs part (flagged)"

@@ -20,7 +20,7 @@ import platformdirs
 from app.io.project import Project, ProjectError, load_project
 from trackers.io import atomic_write_text
 
-INTERVAL_MS = 3000  # at most this much work is lost in a crash
+INTERVAL_MS = 3000  # the default interval (Preferences): at most this much work is lost in a crash
 
 
 def autosave_dir() -> Path:

@@ -2,7 +2,9 @@
 
 A project refers to its video by path and by a fingerprint, so a moved video can be found and
 a different video under the same name is noticed. Saves are atomic (temporary file + rename):
-a crash mid-save leaves the previous file whole.
+a crash mid-save leaves the previous file whole. The annotations carry the class list
+(``annotations.classes``, an optional key of version 1: a file written before class lists opens
+with the labels its tracks use as its classes).
 """
 
 from __future__ import annotations

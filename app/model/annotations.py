@@ -78,6 +78,11 @@ def tracked_box(box: Box, score: float, flag: str = "") -> FrameBox:
     return FrameBox(box, BoxSource.TRACKED, score=float(score), flag=flag)
 
 
+def absent_entry() -> FrameBox:
+    """A person said the object is out of view on this frame: manual, so no run overwrites it."""
+    return FrameBox(None, BoxSource.MANUAL, absent=True, reviewed=True)
+
+
 def check_label(label) -> str:
     """A class label as exporters write it: one line (whitespace runs become one space), not empty."""
     if not isinstance(label, str):
@@ -93,6 +98,19 @@ def check_color(color) -> str:
     if not (isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color)):
         raise ValueError(f"a colour is #rrggbb; got {color!r}")
     return color.lower()
+
+
+@dataclass(frozen=True)
+class ObjectClass:
+    """One entry of the project's class list: a track's class is its label; the colour marks
+    the class on the frame (a track keeps its own colour, its identity)."""
+
+    name: str
+    color: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", check_label(self.name))
+        object.__setattr__(self, "color", check_color(self.color))
 
 
 @dataclass
@@ -153,19 +171,30 @@ class TrackChange:
 
 
 @dataclass(frozen=True)
+class ClassListChange:
+    """The whole class list before and after (it is short; order is the classes' numbering)."""
+
+    before: tuple[ObjectClass, ...]
+    after: tuple[ObjectClass, ...]
+
+
+@dataclass(frozen=True)
 class Edit:
     text: str
     tracks: tuple[TrackChange, ...] = ()
     boxes: tuple[BoxChange, ...] = ()
+    classes: ClassListChange | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.tracks or self.boxes)
+        return bool(self.tracks or self.boxes or self.classes)
 
     def inverse(self) -> Edit:
+        classes = self.classes
         return Edit(
             self.text,
             tuple(TrackChange(c.after, c.before) for c in reversed(self.tracks)),
             tuple(BoxChange(c.track, c.frame, c.after, c.before) for c in reversed(self.boxes)),
+            None if classes is None else ClassListChange(classes.after, classes.before),
         )
 
     def frames(self) -> set[int]:
@@ -178,6 +207,8 @@ class Annotations:
     def __init__(self, frame_count: int = 0):
         self.frame_count = int(frame_count)
         self.tracks: dict[int, Track] = {}
+        #: the project's classes, in hotkey order; every track's label is one of them
+        self.classes: tuple[ObjectClass, ...] = ()
         self.version = 0  # bumped on every applied edit: autosave and views compare it
 
     def __iter__(self) -> Iterator[Track]:
@@ -218,6 +249,8 @@ class Annotations:
             elif change.before is not None:
                 track = self.track(change.after.id)
                 track.label, track.color = change.after.label, change.after.color
+        if edit.classes is not None:
+            self.classes = edit.classes.after
         self.version += 1
 
     # -- edits (built, not applied: the caller applies them, usually through the undo stack) -----
@@ -227,16 +260,20 @@ class Annotations:
         color = color or PALETTE[(track_id - 1) % len(PALETTE)]
         track = Track(track_id, label, color)
         changes = tuple(BoxChange(track_id, f, None, b) for f, b in sorted((boxes or {}).items()))
-        return Edit(f"New track {track_id} ({label})", (TrackChange(None, track),), changes)
+        return self._listing_labels(
+            Edit(f"New track {track_id} ({track.label})", (TrackChange(None, track),), changes)
+        )
 
     def import_edit(self, other: Annotations, text: str = "Import") -> Edit:
-        """Add ``other``'s tracks as new tracks (new ids and colours, labels and boxes kept)."""
+        """Add ``other``'s tracks as new tracks (new ids and colours, labels and boxes kept);
+        labels that are not classes yet join the class list (with ``other``'s class colours)."""
         tracks, boxes = [], []
         for offset, track in enumerate(other):
             new_id = self.next_id() + offset
             tracks.append(TrackChange(None, Track(new_id, track.label, PALETTE[(new_id - 1) % len(PALETTE)])))
             boxes += [BoxChange(new_id, f, None, b) for f, b in sorted(track.boxes.items())]
-        return Edit(text, tuple(tracks), tuple(boxes))
+        colours = {c.name: c.color for c in other.classes}
+        return self._listing_labels(Edit(text, tuple(tracks), tuple(boxes)), colours)
 
     def remove_track_edit(self, track_id: int) -> Edit:
         track = self.track(track_id)
@@ -246,7 +283,92 @@ class Annotations:
     def relabel_edit(self, track_id: int, label: str | None = None, color: str | None = None) -> Edit:
         track = self.track(track_id)
         after = Track(track_id, label if label is not None else track.label, color or track.color)
-        return Edit(f"Relabel track {track_id}", (TrackChange(track.copy(), after),))
+        return self._listing_labels(Edit(f"Relabel track {track_id}", (TrackChange(track.copy(), after),)))
+
+    # -- classes ---------------------------------------------------------------------------------
+
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def class_color(self, name: str) -> str | None:
+        return next((c.color for c in self.classes if c.name == name), None)
+
+    def tracks_of_class(self, name: str) -> list[int]:
+        return [t.id for t in self if t.label == name]
+
+    def add_missing_classes(self) -> None:
+        """Every label a track uses becomes a class, sorted (a project from before class lists,
+        tracks a format loaded). Not an edit: done to a document before it is shown."""
+        self.classes += self._new_classes(sorted(self.labels()))
+
+    def add_class_edit(self, name: str, color: str | None = None) -> Edit:
+        name = check_label(name)
+        if name in self.class_names():
+            raise ValueError(f"there is a class {name!r} already")
+        added = ObjectClass(name, color or self._new_classes([name])[0].color)
+        return Edit(f"Add class {name}", classes=ClassListChange(self.classes, (*self.classes, added)))
+
+    def rename_class_edit(self, name: str, new_name: str) -> Edit:
+        """Rename a class and relabel every track of it: one edit, one undo step."""
+        self._check_class(name)
+        new_name = check_label(new_name)
+        if new_name == name:
+            return Edit(f"Rename class {name}")
+        if new_name in self.class_names():
+            raise ValueError(f"there is a class {new_name!r} already")
+        after = tuple(replace(c, name=new_name) if c.name == name else c for c in self.classes)
+        tracks = tuple(TrackChange(t.copy(), Track(t.id, new_name, t.color)) for t in self if t.label == name)
+        return Edit(f"Rename class {name} to {new_name}", tracks, (), ClassListChange(self.classes, after))
+
+    def recolour_class_edit(self, name: str, color: str) -> Edit:
+        self._check_class(name)
+        color = check_color(color)
+        after = tuple(replace(c, color=color) if c.name == name else c for c in self.classes)
+        return Edit(f"Colour of class {name}", classes=ClassListChange(self.classes, after))
+
+    def remove_class_edit(self, name: str) -> Edit:
+        """Refused (ValueError) while a track has the class: removing it never loses boxes."""
+        self._check_class(name)
+        used = self.tracks_of_class(name)
+        if used:
+            tracks = ", ".join(f"#{i}" for i in used)
+            raise ValueError(
+                f"class {name!r} is used by track{'s' if len(used) > 1 else ''} {tracks}: "
+                "give them another class or delete them first"
+            )
+        after = tuple(c for c in self.classes if c.name != name)
+        return Edit(f"Remove class {name}", classes=ClassListChange(self.classes, after))
+
+    def _check_class(self, name: str) -> None:
+        if name not in self.class_names():
+            raise ValueError(f"there is no class {name!r}")
+
+    def _new_classes(
+        self, labels: Iterable[str], colours: dict[str, str] | None = None
+    ) -> tuple[ObjectClass, ...]:
+        """Classes for the ``labels`` that are not classes yet, each coloured as ``colours``
+        says or with the next palette colour no class has."""
+        have, used = set(self.class_names()), {c.color for c in self.classes}
+        added = []
+        for label in labels:
+            name = check_label(label)
+            if name in have:
+                continue
+            color = (colours or {}).get(label) or next(
+                (c for c in PALETTE if c not in used),
+                PALETTE[(len(self.classes) + len(added)) % len(PALETTE)],
+            )
+            added.append(ObjectClass(name, color))
+            have.add(name)
+            used.add(added[-1].color)
+        return tuple(added)
+
+    def _listing_labels(self, edit: Edit, colours: dict[str, str] | None = None) -> Edit:
+        """``edit``, adding to the class list the labels it gives tracks that are not classes yet."""
+        added = self._new_classes([c.after.label for c in edit.tracks if c.after is not None], colours)
+        if not added:
+            return edit
+        return replace(edit, classes=ClassListChange(self.classes, (*self.classes, *added)))
 
     def set_box_edit(self, track_id: int, frame: int, entry: FrameBox | None, text: str = "") -> Edit:
         self._check_frame(frame)
@@ -281,7 +403,7 @@ class Annotations:
                     return self.set_box_edit(track_id, frame, None, f"Clear absent (frame {frame})")
                 new = FrameBox(box, BoxSource.MANUAL, reviewed=True)
             else:
-                new = FrameBox(None, BoxSource.MANUAL, absent=True, reviewed=True)
+                new = absent_entry()
         else:
             raise ValueError(f"unknown flag {what!r}: occluded or absent")
         return self.set_box_edit(track_id, frame, new, f"Toggle {what} (track {track_id}, frame {frame})")
@@ -301,6 +423,10 @@ class Annotations:
             raise IndexError(f"frame {frame} is outside the video (0..{self.frame_count - 1})")
 
     # -- re-tracking rules ---------------------------------------------------------------------
+
+    def boxes_at(self, frame: int) -> dict[int, Box]:
+        """track id -> its box on ``frame`` (tracks with none there left out)."""
+        return {t.id: e.box for t in self if (e := t.get(frame)) is not None and e.box is not None}
 
     def tracking_span(self, track_id: int, start: int, direction: int = 1) -> range:
         """The frames a run from ``start`` may write, in tracking order: up to (not including)
@@ -379,6 +505,7 @@ class Annotations:
     def to_dict(self) -> dict:
         return {
             "frame_count": self.frame_count,
+            "classes": [{"name": c.name, "color": c.color} for c in self.classes],
             "tracks": [
                 {
                     "id": t.id,
@@ -395,6 +522,17 @@ class Annotations:
         """Strict: any malformed part raises ValueError naming where it is."""
         require(isinstance(data, dict), "annotations: expected an object")
         model = cls(_int(data.get("frame_count", 0), "frame_count"))
+        classes = data.get("classes", [])  # absent before class lists: the tracks' labels then
+        require(isinstance(classes, list), "annotations.classes: expected a list")
+        for i, raw in enumerate(classes):
+            require(isinstance(raw, dict), f"classes[{i}]: expected an object")
+            try:
+                added = model._new_classes([raw.get("name")], {raw.get("name"): raw.get("color")})
+                if not added:
+                    raise ValueError(f"class {raw.get('name')!r} appears twice")
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"classes[{i}]: {exc}") from None
+            model.classes += added
         tracks = data.get("tracks", [])
         require(isinstance(tracks, list), "annotations.tracks: expected a list")
         for i, raw in enumerate(tracks):
@@ -417,6 +555,7 @@ class Annotations:
                     )
                 track.boxes[frame] = box
             model.tracks[track_id] = track
+        model.add_missing_classes()
         return model
 
 

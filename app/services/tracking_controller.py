@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from app.services.tracking_worker import TrackingWorker, TrackJob
+from app.engine.jobs import TrackJob
+from app.services.tracking_worker import TrackingWorker
 from app.services.worker_thread import WorkerThread
 from trackers.checkpoints import warm_up_loader
 from trackers.onnx_runner import export_in_subprocess

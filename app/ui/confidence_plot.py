@@ -1,16 +1,20 @@
 """Score per frame over the whole video, under the frame slider.
 
 x is the frame index (the slider's value); a vertical line marks the current frame. Clicking
-the plot or dragging the line asks to show that frame.
+the plot or dragging the line asks to show that frame. When the track has a ground truth to
+compare with, its IoU with it is a second, dashed curve.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import QWidget
 
 from app.ui.video_view import TRACKED_COLOUR
+
+IOU_COLOUR = "#b2ff59"
 
 
 class ConfidencePlot(pg.PlotWidget):
@@ -27,7 +31,16 @@ class ConfidencePlot(pg.PlotWidget):
         item.getAxis("left").setWidth(36)
         item.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
         item.setYRange(-0.08, 1.08, padding=0)
-        self.curve = item.plot(pen=pg.mkPen(TRACKED_COLOUR, width=1.5), connect="finite")
+        # The legend names the curves only when there are two (score and IoU).
+        self.legend = item.addLegend(
+            offset=(-6, 1), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(20, 20, 24, 200)
+        )
+        self.curve = item.plot(pen=pg.mkPen(TRACKED_COLOUR, width=1.5), connect="finite", name="score")
+        self.iou_curve = item.plot(
+            pen=pg.mkPen(IOU_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+            connect="finite",
+            name="IoU with the ground truth",
+        )
         # Frames flagged for review (red, on the curve) and manual keyframes (small marks on top).
         self.flag_marks = pg.ScatterPlotItem(
             size=9, symbol="t", pen=pg.mkPen("#ff5252"), brush=pg.mkBrush("#ff5252")
@@ -49,6 +62,7 @@ class ConfidencePlot(pg.PlotWidget):
         self.getPlotItem().setXRange(0, max(count - 1, 1), padding=0.01)
         self.cursor.setVisible(count > 0)
         self.set_scores(np.zeros(0))
+        self.set_iou(None)
 
     def set_colour(self, colour: str) -> None:
         """The curve takes the colour of the track it shows."""
@@ -71,8 +85,42 @@ class ConfidencePlot(pg.PlotWidget):
         keys = sorted(keyframes)
         self.key_marks.setData(keys, [1.04] * len(keys))
 
+    def set_iou(self, values: np.ndarray | None) -> None:
+        """IoU with the ground truth per frame (NaN: not compared), or None: no ground truth."""
+        shown = values is not None and not np.isnan(values).all()
+        if shown:
+            self.iou_curve.setData(np.arange(len(values)), values, connect="finite")
+        else:
+            self.iou_curve.setData([], [])
+        self.legend.setVisible(shown)
+
+    def iou_shown(self) -> np.ndarray:
+        """The y values of the IoU curve now (for tests and scripts)."""
+        y = self.iou_curve.yData
+        return np.asarray(y if y is not None else [], dtype=float)
+
     def set_current(self, frame: int) -> None:
         self.cursor.setValue(frame)
+
+    def reserve_columns(self, left: int, right: int) -> None:
+        """Widen the score axis to ``left`` px and keep ``right`` px free on the right, so that
+        widgets under the plot (the track lanes) can share its frame axis."""
+        item = self.getPlotItem()
+        item.getAxis("left").setWidth(left)
+        margin_left, top, _right, bottom = item.layout.getContentsMargins()
+        item.layout.setContentsMargins(margin_left, top, right, bottom)
+
+    def frame_axis(self, widget: QWidget) -> tuple[float, float, float, float]:
+        """(first, last, left, right): the frames ``first`` to ``last`` at either end of the plot's
+        view lie at x = ``left`` and ``right`` in ``widget``'s coordinates."""
+        viewbox = self.getPlotItem().getViewBox()
+        (first, last), _ = viewbox.viewRange()
+        rect = viewbox.sceneBoundingRect()
+        ends = []
+        for scene_x in (rect.left(), rect.right()):
+            on_view = self.viewportTransform().map(QPointF(scene_x, rect.top()))
+            ends.append(widget.mapFromGlobal(self.viewport().mapToGlobal(on_view)).x())
+        return first, last, ends[0], ends[1]
 
     def scores_shown(self) -> np.ndarray:
         """The y values on the curve now (for tests and scripts)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from app.io.project import SUFFIX as PROJECT_SUFFIX
+from app.model.annotations import Annotations
+from app.model.ranges import box_overlap
 
 VIDEO_FILTER = (
     f"Videos and projects (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *{PROJECT_SUFFIX});;"
@@ -69,3 +71,27 @@ def ask_import(parent: QWidget, start: str) -> tuple[str, str]:
         return "", ""
     name = chosen.rsplit("(", 2)[-2].strip(") ").strip() if "(" in chosen else names[0]
     return name, path
+
+
+def ask_merge_track(parent: QWidget, annotations: Annotations, keep_id: int, others: list[int]) -> int | None:
+    """The track to merge into track ``keep_id`` (one of ``others``), or None."""
+    items = []
+    for other in others:
+        track = annotations.track(other)
+        frames = track.frames()
+        text = f"#{other}  {track.label}"
+        if frames:
+            text += f"   frames {frames[0]}–{frames[-1]}"
+        if clash := box_overlap(annotations, keep_id, other):
+            text += f"   (cannot merge: both have boxes on {len(clash)} frame{'s' if len(clash) > 1 else ''})"
+        items.append(text)
+    chosen, ok = QInputDialog.getItem(
+        parent,
+        "Merge tracks",
+        f"Merge into track #{keep_id}: it keeps its id, class and colour; the chosen track goes.\n"
+        "Where one of them is absent and the other has a box, the box is kept.",
+        items,
+        0,
+        False,
+    )
+    return others[items.index(chosen)] if ok and chosen in items else None

@@ -10,7 +10,6 @@ shown in the dialog, which stays open to pick another target.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from app.io.formats import FORMATS, ExportJob, ExportOptions, Format
 from app.io.formats.registry import ExportCancelled, FrameReader
 from app.io.project import VideoRef
 from app.model.annotations import Annotations
+from app.services.settings import ExportDefaults, Settings
 from app.services.worker_thread import WorkerThread
 
 IMAGE_FORMATS = ("jpg", "png")
@@ -88,12 +88,6 @@ def exportable_formats() -> list[Format]:
     return [f for f in FORMATS.values() if f.export is not None]
 
 
-def _file_suffix(fmt: Format) -> str:
-    """A file format's usual suffix, read from its title ("… (*.siamark.json)" -> ".siamark.json")."""
-    match = re.search(r"(\.[A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\)", fmt.title)
-    return match.group(1) if match else ""
-
-
 class ExportDialog(QDialog):
     def __init__(
         self,
@@ -102,6 +96,7 @@ class ExportDialog(QDialog):
         video: VideoRef,
         frame_reader: FrameReader | None,
         folder: Path | None = None,
+        defaults: ExportDefaults | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle("Export annotations")
@@ -122,6 +117,8 @@ class ExportDialog(QDialog):
         self._default_target = ""
         self._build()
         self._format_changed()
+        if defaults is not None:
+            self.apply_defaults(defaults)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -262,6 +259,26 @@ class ExportDialog(QDialog):
         else:
             self.target_hint.setText("A file; an existing one is replaced only when the export succeeds.")
 
+    def apply_defaults(self, defaults: ExportDefaults) -> None:
+        """Start from the remembered choices (a format no longer offered is skipped)."""
+        index = self.format_combo.findData(defaults.format)
+        if index >= 0:
+            self.format_combo.setCurrentIndex(index)
+        if self.frames_check.isEnabled():
+            self.frames_check.setChecked(defaults.write_frames)
+        if defaults.image_format in IMAGE_FORMATS:
+            self.image_combo.setCurrentText(defaults.image_format)
+        self.reviewed_check.setChecked(defaults.reviewed_only)
+
+    def chosen_defaults(self) -> ExportDefaults:
+        """The choices to start the next export with."""
+        return ExportDefaults(
+            self.format.name,
+            self.frames_check.isChecked() if self.frames_check.isEnabled() else False,
+            self.image_combo.currentText(),
+            self.reviewed_check.isChecked(),
+        )
+
     def _update_image_format(self) -> None:
         self.image_combo.setEnabled(self.frames_check.isChecked())
 
@@ -270,7 +287,7 @@ class ExportDialog(QDialog):
         stem = video.name if video.is_dir() else video.stem
         name = f"{stem}_{fmt.name}"
         folder = self.folder if self.folder is not None and self.folder.is_dir() else video.parent
-        return folder / (name if fmt.target_kind == "folder" else name + _file_suffix(fmt))
+        return folder / (name if fmt.target_kind == "folder" else name + fmt.file_suffix)
 
     def _browse(self) -> None:
         fmt, current = self.format, self.target_edit.text()
@@ -415,6 +432,7 @@ def export_with_dialog(
     video_ref: VideoRef,
     frame_reader: FrameReader | None,
     folder: Path | None = None,
+    settings: Settings | None = None,
 ) -> tuple[Path, str] | None:
     """Show the export dialog (modal): (the path exported to, what the export says), or None
     if nothing was exported. ``folder``: where to suggest the export (default: the video's).
@@ -422,7 +440,14 @@ def export_with_dialog(
     ``frame_reader(i)`` returns frame ``i`` (0-based, BGR) and is called from the export thread:
     pass a reader of its own (``app.io.video.SeekableVideo.reader().frame``) so the GUI's decoder is
     not shared; None when no video is open (formats that need frames then say so).
+    ``settings``: the dialog starts with their export defaults and remembers a successful
+    export's choices there.
     """
-    dialog = ExportDialog(parent, annotations, video_ref, frame_reader, folder)
+    defaults = settings.export_defaults if settings is not None else None
+    dialog = ExportDialog(parent, annotations, video_ref, frame_reader, folder, defaults)
     dialog.exec()
-    return None if dialog.exported_to is None else (dialog.exported_to, dialog.message)
+    if dialog.exported_to is None:
+        return None
+    if settings is not None:
+        settings.export_defaults = dialog.chosen_defaults()
+    return dialog.exported_to, dialog.message

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.controllers.documents import DocumentsController
 from app.io.autosave import AutosaveStore, Recovery
+from app.model.groundtruth import GROUND_TRUTH_LABEL
 from app.model.session import Session
 from app.services.settings import Settings
 from app.ui import dialogs
@@ -75,7 +76,46 @@ class FileActions(QObject):
         if ok:
             self.window.presenter.schedule(now=True)
             self.window.view.fit()
+            if recovery is None:
+                self.offer_groundtruth()
         return ok
+
+    def offer_groundtruth(self) -> QMessageBox | None:
+        """A benchmark folder (OTB, GOT-10k, LaSOT) was opened: ask, without blocking, whether
+        to load its ground truth as tracks (one undo step), to compare the tracker with it."""
+        found = self.documents.groundtruth_offer()
+        if found is None:
+            return None
+        from app.io.formats import FORMATS
+
+        format_name, folder = found
+        video = self.session.video
+        box = self.window.message(
+            QMessageBox.Question,
+            "Load the ground truth?",
+            f"{folder.name} is a {FORMATS[format_name].title.split(' (')[0]} sequence with its ground truth."
+            "\n\nLoad its ground truth as tracks? They are labelled "
+            f'"{GROUND_TRUTH_LABEL}", and the confidence strip then shows how well a tracked '
+            "track overlaps them (IoU).",
+        )
+        box.setStandardButtons(QMessageBox.Yes | QMessageBox.No)
+        box.button(QMessageBox.Yes).setText("Load ground truth")
+        box.button(QMessageBox.No).setText("Not now")
+
+        def answered(result: int) -> None:
+            if result != QMessageBox.Yes or self.session.video is not video:
+                return  # declined, or another video was opened meanwhile
+            if self.window.editing.import_annotations(format_name, folder, label=GROUND_TRUTH_LABEL):
+                self.session.select(None)  # the next box drawn starts a track of its own
+                self.window.show_status(
+                    f'Ground truth loaded as "{GROUND_TRUTH_LABEL}" tracks: draw a box and press T '
+                    "to compare a tracker with it (IoU on the strip).",
+                    15000,
+                )
+
+        # Later, not inside the box's own signal: importing may show a message box of its own.
+        box.finished.connect(lambda result: QTimer.singleShot(0, lambda: answered(result)))
+        return box
 
     def confirm_discard(self) -> bool:
         """Before replacing or closing unsaved work: save it, drop it, or stay (True: go ahead)."""
@@ -124,6 +164,7 @@ class FileActions(QObject):
             self.documents.project().video,
             video.reader().frame,
             self.export_folder(),
+            self.settings,
         )
         if exported is not None:  # say where it went: the folder is not always the video's
             target, message = exported
@@ -191,3 +232,42 @@ class FileActions(QObject):
             action.setStatusTip(str(path))
             action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
         self.window.recent_menu.setEnabled(bool(recent))
+
+    # -- batch results ---------------------------------------------------------------------------
+
+    def choose_batch(self) -> None:
+        path = dialogs.ask_folder(self.window, self.start_dir())
+        if path:
+            self.open_batch(path)
+
+    def open_batch(self, folder: str | Path) -> bool:
+        """Show a ``siamark batch`` output folder as a review queue and open its most flagged
+        project."""
+        from app.io.batch_results import read_batch
+
+        try:
+            entries = read_batch(folder)
+        except ValueError as exc:
+            self.window.show_error("Not batch results", str(exc))
+            return False
+        panel = self.window.batch_panel
+        panel.show_batch(Path(folder), entries)
+        self.window.batch_dock.show()
+        self.window.batch_dock.raise_()
+        first = panel.next_project()
+        if first is None:
+            self.window.show_status(f"{Path(folder).name}: no project to review (every video failed)", 8000)
+            return True
+        return self.open_batch_project(first)
+
+    def open_batch_project(self, project: Path) -> bool:
+        ok = self.open_path(project)
+        self.window.batch_panel.mark_open(self.session.project_path if ok else None)
+        return ok
+
+    def next_batch_project(self) -> bool:
+        following = self.window.batch_panel.next_project()
+        if following is None:
+            self.window.show_status("No further project in this batch.", 5000)
+            return False
+        return self.open_batch_project(following)

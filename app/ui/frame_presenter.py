@@ -17,6 +17,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
 from app.controllers.feedback import Feedback
+from app.model.annotations import BoxSource, FrameBox
+from app.model.groundtruth import ground_truth_iou
 from app.model.session import Session
 from app.ui.response_panel import ResponsePanel
 from app.ui.timeline import Timeline
@@ -25,6 +27,15 @@ from app.ui.video_view import BoxOverlay, VideoView
 from trackers.base import Box
 
 REPAINT_INTERVAL_MS = 33  # at most ~30 repaints per second, however fast the tracker is
+ABSENT_CHIP = "#5f5f5f"  # an absent track's label: greyed
+
+
+def outline_style(entry: FrameBox) -> str:
+    """How a box is outlined (``BoxOverlay.style``): dashed when occluded, dotted when
+    interpolated, else solid."""
+    if entry.occluded:
+        return "dashed"
+    return "dotted" if entry.source is BoxSource.INTERPOLATED else "solid"
 
 
 class FramePresenter(QObject):
@@ -59,7 +70,11 @@ class FramePresenter(QObject):
         session.document_changed.connect(self._on_document)
         session.frame_changed.connect(lambda _frame: self.schedule())
         session.selection_changed.connect(lambda _track: self.refresh(now=not self._running()))
+        session.active_class_changed.connect(lambda _name: self.refresh(now=not self._running()))
+        # The lanes keep each track's runs until an edit touches that track (first, then repaint).
+        session.annotations_changed.connect(timeline.lanes.forget)
         session.annotations_changed.connect(lambda _edit: self.refresh(now=not self._running()))
+        session.response_track_changed.connect(lambda _track: self.refresh(now=True))
 
     def _on_document(self) -> None:
         video = self.session.video
@@ -98,14 +113,17 @@ class FramePresenter(QObject):
         self.displayed_frame = index
         self._show_boxes(index)
         selected = session.selected_track
-        track = session.annotations.tracks.get(selected)
+        mapped = session.shown_response_track()  # whose response map is on screen
+        track = session.annotations.tracks.get(mapped)
         entry = track.get(index) if track is not None else None
-        kept = session.maps.get(selected, index) if selected is not None else None
+        kept = session.maps.get(mapped, index) if mapped is not None else None
         self.view.set_overlay(kept.response if kept else None, kept.geometry if kept else None)
         self.response_panel.show_result(index, entry, kept)
         if self._tracks_dirty:
             self._tracks_dirty = False
-            self.track_panel.refresh(session.annotations, selected)
+            self.track_panel.refresh(session.annotations, selected, session.active_class)
+            self.timeline.lanes.show_tracks(session.annotations, selected, session.frame_count)
+            self.response_panel.set_tracks(session.annotations, session.response_track)
         if self._scores_dirty:
             self._scores_dirty = False
             self._show_scores()
@@ -122,15 +140,28 @@ class FramePresenter(QObject):
             return None
 
     def _show_boxes(self, index: int) -> None:
+        """Every track on the frame: its box (dashed when occluded, dotted when interpolated)
+        and a chip in its class colour saying id, class and state; an absent track gets a grey
+        chip where it was last seen."""
         overlays = []
         editable: Box | None = None
         colour = "#ffd400"
         running = self._running()
-        for track in self.session.annotations:
+        annotations = self.session.annotations
+        for track in annotations:
             entry = track.get(index)
-            if entry is None or entry.box is None:
+            if entry is None:
                 continue
             selected = track.id == self.session.selected_track
+            name = f"#{track.id} {track.label}"
+            if entry.box is None:
+                seen = annotations.nearest_box(track.id, index)
+                if seen is not None:
+                    text = f"{name} · absent"
+                    overlays.append(
+                        BoxOverlay(track.id, seen, track.color, text, ABSENT_CHIP, "none", selected)
+                    )
+                continue
             if selected and not running:
                 editable, colour = entry.box, track.color
             tags = [entry.source.value if not entry.is_manual else "key"]
@@ -145,9 +176,11 @@ class FramePresenter(QObject):
                     track.id,
                     entry.box,
                     track.color,
-                    f"#{track.id} {track.label} · " + " · ".join(tags),
-                    dashed=entry.source.value == "interpolated" or bool(entry.flag),
-                    selected=selected,
+                    f"{name} · " + " · ".join(tags),
+                    annotations.class_color(track.label) or track.color,
+                    outline_style(entry),
+                    selected,
+                    flagged=bool(entry.flag),
                 )
             )
         self.view.set_track_boxes(overlays)
@@ -168,6 +201,9 @@ class FramePresenter(QObject):
             flagged = track.flagged_frames()
             self.timeline.plot.set_colour(track.color)
         self.timeline.plot.set_scores(scores, flagged, keys)
+        self.timeline.plot.set_iou(
+            ground_truth_iou(self.session.annotations, self.session.selected_track, count)
+        )
 
     def _timestamp(self, index: int) -> float | None:
         try:

@@ -3,7 +3,8 @@ to the session and its controllers.
 
 - ``app.model.session.Session``: the document and what is shown (Qt-free, emits events);
 - ``app.controllers``: ``DocumentsController`` (open, save, autosave, recovery),
-  ``EditingController`` (undoable edits), ``RunsController`` (tracking runs and checks);
+  ``EditingController`` (undoable edits), ``ClassesController`` (the class list, a track's
+  class), ``RunsController`` (tracking runs and checks);
 - ``FramePresenter`` paints the session; ``Playback`` moves through it; ``FileActions`` asks
   the questions of the File menu (which file, save first?, recover?).
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -30,17 +32,24 @@ from PySide6.QtWidgets import (
 
 import trackers
 from app import APP_NAME
+from app.controllers.classes import ClassesController
 from app.controllers.documents import DocumentsController
 from app.controllers.editing import EditingController
+from app.controllers.range_editing import RangeEditing
 from app.controllers.runs import RunsController
-from app.io.autosave import INTERVAL_MS, AutosaveStore
+from app.engine.jobs import TrackerSpec
+from app.io.autosave import AutosaveStore
 from app.model.session import Session
 from app.services.settings import Settings
-from app.services.tracking_worker import TrackerSpec
+from app.ui import dialogs
+from app.ui.batch_panel import BatchPanel
+from app.ui.class_actions import ClassActions
+from app.ui.compact_docks import CompactDocks
 from app.ui.file_actions import FileActions
 from app.ui.frame_presenter import FramePresenter
 from app.ui.playback import Playback
 from app.ui.response_panel import ResponsePanel
+from app.ui.review_panel import ReviewPanel
 from app.ui.shortcuts_dialog import ShortcutsDialog
 from app.ui.theme import configure_pyqtgraph
 from app.ui.timeline import Timeline
@@ -69,6 +78,9 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.runs = RunsController(self.session, self.undo_stack, self, parent=self)
         self.editing = EditingController(self.session, self.undo_stack, self, lambda: self.runs.running)
+        self.ranges = RangeEditing(self.editing)
+        self.classes = ClassesController(self.session, self.editing, self)
+        self.class_actions = ClassActions(self, self.session, self.classes, self.view)
         self.documents = DocumentsController(
             self.session,
             self.undo_stack,
@@ -89,7 +101,7 @@ class MainWindow(QMainWindow):
             self.runs.recent_frame,
             self,
         )
-        self.playback = Playback(self.session, self.timeline, self, self)
+        self.playback = Playback(self.session, self.timeline, self, self.settings, self)
         self.playback.on_user_move = self._user_moved
         self._build_menus()
         self._connect()
@@ -120,10 +132,19 @@ class MainWindow(QMainWindow):
         self.tracker_dock = self._dock("Tracker", "tracker_dock", self.tracker_panel)
         self.response_panel = ResponsePanel()
         self.response_dock = self._dock("Response map", "response_dock", self.response_panel)
+        self.review_panel = ReviewPanel(self.session, lambda: self.runs.running)
+        self.review_dock = self._dock("Review", "review_dock", self.review_panel)
+        self.tabifyDockWidget(self.response_dock, self.review_dock)
+        self.batch_panel = BatchPanel()
+        self.batch_dock = self._dock("Batch", "batch_dock", self.batch_panel)
+        self.tabifyDockWidget(self.review_dock, self.batch_dock)
+        self.batch_dock.hide()  # until a batch output folder is opened
+        self.response_dock.raise_()
         docks = [self.track_dock, self.tracker_dock, self.response_dock]
         # Default layout (a saved window state replaces it): narrow docks, video gets the room.
         self.resizeDocks(docks, [360, 360, 360], Qt.Horizontal)
         self.resizeDocks(docks, [200, 230, 400], Qt.Vertical)
+        self.compact_docks = CompactDocks(self, self.track_dock, self.tracker_dock, self.response_dock)
 
         self.progress_label = QLabel()
         self.progress_bar = QProgressBar()
@@ -133,7 +154,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress_label)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.autosave_timer = QTimer(self)
-        self.autosave_timer.setInterval(INTERVAL_MS)
+        self.autosave_timer.setInterval(self.settings.autosave_interval_ms)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -157,9 +178,12 @@ class MainWindow(QMainWindow):
         self.addAction(action)  # shortcuts work even with the menu bar hidden
         return action
 
-    def _menu(self, title: str, entries) -> QMenu:
-        """A menu bar menu of actions, submenus and separators (None)."""
-        menu = self.menuBar().addMenu(title)
+    def _menu(self, title: str, entries, submenu: bool = False) -> QMenu:
+        """A menu of actions, submenus and separators (None): on the menu bar, or to put in
+        another menu (``submenu``)."""
+        menu = QMenu(title, self)
+        if not submenu:
+            self.menuBar().addMenu(menu)
         for entry in entries:
             if entry is None:
                 menu.addSeparator()
@@ -178,6 +202,8 @@ class MainWindow(QMainWindow):
                 a("&Open video or project…", self.files.choose_video, QKeySequence.Open),
                 a("Open &folder of images…", self.files.choose_folder, "Ctrl+Shift+O"),
                 a("Open &demo clip", self.files.open_demo),
+                a("Open &batch results…", self.files.choose_batch),
+                a("Next batch pro&ject", self.files.next_batch_project, "Ctrl+Alt+N"),
                 self.recent_menu,
                 None,
                 a("&Save project", self.files.save, QKeySequence.Save),
@@ -209,17 +235,36 @@ class MainWindow(QMainWindow):
                 a("Toggle &absent / out of view", lambda: editing.toggle_flag("absent"), "A"),
                 a("Accept frame (mark &reviewed)", editing.accept_frame, "K"),
                 a("&Interpolate between keyframes", editing.interpolate, "I"),
+                self.class_actions.menu,
+                None,
+                a("S&plit track here", self.ranges.split_here, "Ctrl+K"),
+                a("&Merge with track…", self.merge_tracks, "Ctrl+M"),
+                self._range_menu(),
+                self._review_menu(),
+                None,
+                a("&Preferences…", self.show_preferences, "Ctrl+,"),
             ],
         )
 
         self.overlay_action = a("Response &overlay on frame", self.set_overlay_enabled, "R", True)
+        self.overlay_action.setToolTip("Lay the response map on the frame where the tracker computed it (R)")
+        self.response_panel.set_overlay_action(self.overlay_action)
         self._menu(
             "&View",
             [
                 self.overlay_action,
                 a("&Fit frame", self.view.fit, "F"),
                 None,
-                *(d.toggleViewAction() for d in (self.track_dock, self.tracker_dock, self.response_dock)),
+                *(
+                    d.toggleViewAction()
+                    for d in (
+                        self.track_dock,
+                        self.tracker_dock,
+                        self.response_dock,
+                        self.review_dock,
+                        self.batch_dock,
+                    )
+                ),
             ],
         )
         self._menu(
@@ -228,6 +273,16 @@ class MainWindow(QMainWindow):
                 a("&Play / pause", playback.toggle, "Space"),
                 a("P&revious frame", lambda: playback.step(-1), "Left"),
                 a("&Next frame", lambda: playback.step(1), "Right"),
+                a("Back 10 frames", lambda: playback.step(-10), "Shift+Left"),
+                a("Forward 10 frames", lambda: playback.step(10), "Shift+Right"),
+                a("Back 100 frames", lambda: playback.step(-100), "PgUp"),
+                a("Forward 100 frames", lambda: playback.step(100), "PgDown"),
+                a("F&irst frame", playback.first, "Home"),
+                a("La&st frame", playback.last, "End"),
+                a("&Go to frame…", self.timeline.edit_frame, "Ctrl+G"),
+                None,
+                a("Previous &keyframe of the track", lambda: playback.jump_keyframe(-1), "Ctrl+Left"),
+                a("Next keyframe of the &track", lambda: playback.jump_keyframe(1), "Ctrl+Right"),
                 a("Next &flagged frame", lambda: playback.jump_flag(1), "]"),
                 a("Previous f&lagged frame", lambda: playback.jump_flag(-1), "["),
             ],
@@ -266,26 +321,75 @@ class MainWindow(QMainWindow):
             [a("&Shortcuts", self.show_shortcuts, "F1"), a("&About Siamark", self.show_about)],
         )
 
+    def _range_menu(self) -> QMenu:
+        a, ranges = self._action, self.ranges
+        over = (
+            "the marked range (every frame in it); with none marked, from this frame to the end of "
+            "the tracked span (up to the next keyframe; keyframes kept)"
+        )
+        self.clear_range_action = a("&Clear range", ranges.clear, "Shift+X")
+        self.clear_range_action.setEnabled(False)
+        actions = [
+            a("Set range &start here", ranges.mark_in, "Shift+I"),
+            a("Set range &end here", ranges.mark_out, "Shift+O"),
+            self.clear_range_action,
+            None,
+            a("&Accept range / rest of span", ranges.accept, "Shift+K"),
+            a("Mark range / rest of span a&bsent", ranges.mark_absent, "Shift+A"),
+            a("&Delete boxes in range / rest of span", ranges.delete, "Ctrl+Del"),
+        ]
+        for action, tip in zip(actions[4:], ("Accept", "Mark absent", "Delete the boxes of"), strict=True):
+            action.setStatusTip(f"{tip} the selected track over {over}")
+        return self._menu("&Range", actions, submenu=True)
+
+    def _review_menu(self) -> QMenu:
+        a, panel = self._action, self.review_panel
+        following = a("&Next flagged item", lambda: panel.step(1), "J")
+        previous = a("&Previous flagged item", lambda: panel.step(-1), "Shift+J")
+        accept = a("&Accept all flagged in range", self.ranges.accept_review_items, "Ctrl+Shift+K")
+        for action, tip in (
+            (following, "Go to the next flagged frame and select its track (J)"),
+            (previous, "Go to the previous flagged frame and select its track (Shift+J)"),
+            (accept, "Accept every flagged frame of every track in the marked range (Ctrl+Shift+K)"),
+        ):
+            action.setToolTip(tip)
+        panel.set_actions(previous, following, accept)
+        return self._menu("Re&view", [following, previous, accept], submenu=True)
+
     def _connect(self) -> None:
         session = self.session
         session.document_changed.connect(self._update_title)
         session.settings_changed.connect(self._show_drift_settings)
         self.undo_stack.cleanChanged.connect(self._update_title)
+        self.batch_panel.open_requested.connect(self.files.open_batch_project)
         self.autosave_timer.timeout.connect(self.documents.autosave_now)
         self.autosave_timer.start()
         self.timeline.frame_requested.connect(self.playback.go_to)
         self.timeline.step_requested.connect(self.playback.step)
         self.timeline.play_toggled.connect(self.playback.toggle)
+        self.timeline.track_requested.connect(self.editing.select)
         self.view.box_changed.connect(self.set_box)
         self.view.clicked.connect(lambda x, y: self.editing.click(self._drawn_frame(), x, y))
         self.track_panel.selected.connect(self.editing.select)
+        session.range_changed.connect(self._show_range)
+        self.review_panel.item_requested.connect(self.show_review_item)
+        self.review_panel.message.connect(self.show_status)
         self.track_panel.new_requested.connect(self.new_track)
         self.track_panel.delete_requested.connect(self.editing.delete_track)
-        self.track_panel.relabel_requested.connect(self.editing.relabel)
+        self.track_panel.relabel_requested.connect(self.classes.set_track_class)
+        class_panel = self.track_panel.classes
+        class_panel.activated.connect(self.classes.set_active)
+        class_panel.add_requested.connect(self.classes.add)
+        class_panel.rename_requested.connect(self.classes.rename)
+        class_panel.recolour_requested.connect(self.classes.recolour)
+        class_panel.remove_requested.connect(self.classes.remove)
+        self.editing.ask_class = self.class_actions.ask
         self.tracker_panel.track_requested.connect(self.track_forward)
         self.tracker_panel.stop_requested.connect(self.stop_tracking)
         self.tracker_panel.error.connect(self.show_error)
         self.tracker_panel.spec_changed.connect(self._save_tracker_choice)
+        self.response_panel.track_chosen.connect(session.set_response_track)
+        self.response_panel.opacity_changed.connect(self._set_overlay_opacity)
         self.runs.running_changed.connect(self._set_running)
         self.runs.progress.connect(self._on_progress)
         self.runs.run_finished.connect(self._on_run_finished)
@@ -325,9 +429,29 @@ class MainWindow(QMainWindow):
         shown = self.presenter.displayed_frame
         return shown if shown is not None else self.session.current_frame
 
-    def set_box(self, box: Box | None, label: str = "object") -> None:
-        """A box drawn on the shown frame (also: scripted use, as if drawn with the mouse)."""
+    def set_box(self, box: Box | None, label: str | None = None) -> None:
+        """A box drawn on the shown frame (also: scripted use, as if drawn with the mouse); a
+        new track gets class ``label``, else the active class and the class picker."""
         self.editing.draw_box(self._drawn_frame(), box, label)
+
+    def merge_tracks(self) -> None:
+        """Ask which track joins the selected one, then merge them (one undo step)."""
+        others = self.ranges.merge_candidates()
+        if others:
+            chosen = dialogs.ask_merge_track(
+                self, self.session.annotations, self.session.selected_track, others
+            )
+            if chosen is not None:
+                self.ranges.merge_with(chosen)
+
+    def show_review_item(self, track_id: int, frame: int) -> None:
+        self.playback.pause()
+        self.editing.select(track_id)
+        self.playback.go_to(frame)
+
+    def _show_range(self, selected: tuple[int, int] | None) -> None:
+        self.timeline.set_range(selected)
+        self.clear_range_action.setEnabled(selected is not None)
 
     def new_track(self) -> None:
         self.editing.new_track()
@@ -338,6 +462,10 @@ class MainWindow(QMainWindow):
         if self.overlay_action.isChecked() != enabled:
             self.overlay_action.setChecked(enabled)
         self.presenter.schedule()
+
+    def _set_overlay_opacity(self, opacity: float) -> None:
+        self.view.set_overlay_opacity(opacity)
+        self.settings.overlay_opacity = opacity
 
     # -- tracking ------------------------------------------------------------------------------
 
@@ -418,14 +546,47 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog = dialog
         return dialog
 
-    def show_about(self) -> None:
-        self.message(
-            QMessageBox.Information,
-            "About Siamark",
-            "<b>Siamark</b><br>Semi-automatic video annotation with Siamese visual trackers.<br><br>"
-            "Draw a box, pick a tracker, track forward; correct a drifting frame by drawing a new box "
-            "there and tracking forward again.",
+    def show_about(self) -> QDialog:
+        from app.ui.about_dialog import AboutDialog  # reads the model card and probes the devices
+
+        dialog = AboutDialog(self, self.tracker_panel.tracker_name(), self.tracker_panel.device())
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        self.about_dialog = dialog
+        return dialog
+
+    # -- preferences -----------------------------------------------------------------------------
+
+    def show_preferences(self) -> QDialog:
+        from app.ui.settings_dialog import Preferences, SettingsDialog
+
+        current = Preferences(
+            self.session.drift_settings,
+            self.settings.autosave_interval_ms,
+            self.tracker_panel.tracker_name(),
+            self.tracker_panel.device(),
+            self.settings.export_defaults,
         )
+        dialog = SettingsDialog(self, current)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_preferences(dialog.preferences()))
+        dialog.open()
+        self.preferences_dialog = dialog
+        return dialog
+
+    def apply_preferences(self, preferences) -> None:
+        """The Preferences dialog's values: on the open document and the app, and stored."""
+        settings = self.settings
+        self.session.set_drift_settings(preferences.drift)
+        settings.drift_settings = preferences.drift
+        settings.autosave_interval_ms = preferences.autosave_interval_ms
+        self.autosave_timer.setInterval(settings.autosave_interval_ms)
+        self.tracker_panel.set_tracker(preferences.tracker)
+        self.tracker_panel.set_device(preferences.device)
+        settings.export_defaults = preferences.export
+        self._save_tracker_choice()
+        settings.sync()
+        self.show_status("Preferences saved.", 4000)
 
     # -- drag and drop -------------------------------------------------------------------------
 
@@ -449,10 +610,14 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         settings = self.settings
-        if settings.window_geometry:
-            self.restoreGeometry(QByteArray(settings.window_geometry))
+        # The docks first: their arrangement (e.g. compact tabs) decides how small the window
+        # may be, and the geometry is clamped to that.
         if settings.window_state:
             self.restoreState(QByteArray(settings.window_state))
+        if settings.window_geometry:
+            self.restoreGeometry(QByteArray(settings.window_geometry))
+        self.session.set_drift_settings(settings.drift_settings)
+        self.response_panel.set_opacity(settings.overlay_opacity)
         tracker, device = settings.last_tracker, settings.device  # read both before either is saved
         if tracker in trackers.names():
             self.tracker_panel.set_tracker(tracker)

@@ -1,4 +1,11 @@
-"""The current frame's response map, colour-mapped on a fixed 0..1 scale."""
+"""The response map of one track on the current frame, colour-mapped on a fixed 0..1 scale.
+
+The map is drawn where the tracker computed it on the frame (the search region, in frame
+pixels), with the track's box on it, so its axes read as positions on the frame. Which track's
+map is shown is the session's choice (the selected track unless the person picks another, e.g.
+during a multi-object run); the panel only shows it and asks to change it. The overlay on the
+frame is switched by the window's action (R) and blended with the opacity set here.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +13,58 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.model.annotations import FrameBox
+from app.model.annotations import Annotations, FrameBox
 from app.model.results import ResponseMap
-from app.ui.video_view import OVERLAY_COLORMAP
+from app.ui.video_view import OVERLAY_COLORMAP, TRACKED_COLOUR
+
+SELECTED = -1  # combo data of "the selected track" (None does not survive a QVariant round trip)
 
 
 class ResponsePanel(QWidget):
+    #: the person chose the track whose map is shown (its id, or None: the selected track)
+    track_chosen = Signal(object)
+    #: the overlay's opacity, 0..1
+    opacity_changed = Signal(float)
+
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.track_combo = QComboBox()
+        self.track_combo.setToolTip(
+            "Whose response map is shown (here and on the frame): the selected track, or another "
+            "one, e.g. while several objects are tracked at once"
+        )
+        self.track_combo.currentIndexChanged.connect(self._on_track_chosen)
+
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot = self.graphics.addPlot()
         self.plot.setAspectLocked(True)
-        self.plot.invertY(True)  # row 0 at the top, as on the image
+        self.plot.invertY(True)  # y grows downwards, as on the frame
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        for side, label in (("bottom", "column"), ("left", "row")):
+        for side, label in (("bottom", "search region on the frame: x (px)"), ("left", "y (px)")):
             self.plot.getAxis(side).setLabel(label)
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.setRange(xRange=(0, 17), yRange=(0, 17), padding=0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        self.box = QGraphicsRectItem()  # the track's box on this frame, where the map puts it
+        self.box.setPen(pg.mkPen(TRACKED_COLOUR, width=1.5))  # cosmetic: same width at any zoom
+        self.box.setZValue(5)
+        self.box.hide()
+        self.plot.addItem(self.box)
         # Fixed levels: scores of different frames and trackers stay comparable by colour.
         self.colorbar = pg.ColorBarItem(
             values=(0.0, 1.0), colorMap=pg.colormap.get(OVERLAY_COLORMAP), interactive=False, width=12
@@ -35,16 +72,88 @@ class ResponsePanel(QWidget):
         self.colorbar.setImageItem(self.image)
         self.graphics.addItem(self.colorbar)
         self.graphics.ci.layout.setColumnFixedWidth(1, 60)  # the map's aspect lock must not squeeze it
+
+        self.caption = QLabel("Where the tracker looks for the target: bright = likely.")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: #9a9a9a;")
+
+        self.overlay_button = QToolButton()  # shows the window's overlay action (R)
+        self.overlay_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.opacity_slider = QSlider(Qt.Horizontal)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setFocusPolicy(Qt.NoFocus)  # arrow keys step frames, not the slider
+        self.opacity_slider.setToolTip("Opacity of the response map laid on the frame")
+        self.opacity_label = QLabel()
+        self.opacity_label.setMinimumWidth(36)
+        self.opacity_slider.valueChanged.connect(self._on_opacity)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Map of"))
+        top.addWidget(self.track_combo, 1)
+        overlay = QHBoxLayout()
+        overlay.addWidget(self.overlay_button)
+        overlay.addWidget(self.opacity_slider, 1)
+        overlay.addWidget(self.opacity_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.graphics)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption)
+        layout.addLayout(overlay)
         self.title = ""
+        self.set_tracks(Annotations(), None)
+        self.set_opacity(0.5)
         self.show_result(None, None, None)
 
+    # -- the overlay on the frame ----------------------------------------------------------------
+
+    def set_overlay_action(self, action: QAction) -> None:
+        """The window's overlay toggle (R): shown as a button here; the opacity slider follows it."""
+        action.setIconText("Overlay on the frame")  # what a button shows of it; menus keep the text
+        self.overlay_button.setDefaultAction(action)
+        action.toggled.connect(self._show_overlay_state)
+        self._show_overlay_state(action.isChecked())
+
+    def _show_overlay_state(self, enabled: bool) -> None:
+        self.opacity_slider.setEnabled(enabled)
+
+    def set_opacity(self, opacity: float) -> None:
+        self.opacity_slider.setValue(round(opacity * 100))
+        self._on_opacity(self.opacity_slider.value())
+
+    def opacity(self) -> float:
+        return self.opacity_slider.value() / 100.0
+
+    def _on_opacity(self, value: int) -> None:
+        self.opacity_label.setText(f"{value} %")
+        self.opacity_changed.emit(value / 100.0)
+
+    # -- which track -----------------------------------------------------------------------------
+
+    def set_tracks(self, annotations: Annotations, chosen: int | None) -> None:
+        """The tracks to choose from, and the session's choice (None: the selected track)."""
+        entries = [("Selected track", SELECTED)] + [(f"#{t.id} {t.label}", t.id) for t in annotations]
+        combo = self.track_combo
+        combo.blockSignals(True)
+        current = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+        if current != entries:
+            combo.clear()
+            for text, data in entries:
+                combo.addItem(text, data)
+        combo.setCurrentIndex(max(combo.findData(SELECTED if chosen is None else chosen), 0))
+        combo.blockSignals(False)
+
+    def _on_track_chosen(self, _index: int) -> None:
+        data = self.track_combo.currentData()
+        self.track_chosen.emit(None if data in (None, SELECTED) else int(data))
+
+    # -- the map ---------------------------------------------------------------------------------
+
     def show_result(self, frame: int | None, entry: FrameBox | None, kept: ResponseMap | None) -> None:
-        """Frame ``frame``'s box of the selected track and, for a tracked box, its map."""
+        """Frame ``frame``'s box of the shown track and, for a tracked box, its map."""
         if kept is None:
             self.image.clear()
+            self.box.hide()
             if frame is None:
                 self._set_title("no response")
             elif entry is None or entry.box is None:
@@ -57,10 +166,17 @@ class ResponsePanel(QWidget):
                 self._set_title(f"frame {frame} · {entry.source.value}")
             return
         response = np.asarray(kept.response, dtype=np.float32)
-        first = self.image.image is None or self.image.image.shape != response.shape
         self.image.setImage(response, autoLevels=False, levels=(0.0, 1.0))
-        if first:
-            self.plot.autoRange(padding=0.02)
+        rows, cols = response.shape[:2]
+        # On the frame where the tracker computed it; map cells when the geometry is unknown.
+        extent = kept.geometry.extent((rows, cols)) if kept.geometry is not None else (0, 0, cols, rows)
+        self.image.setRect(QRectF(*extent))
+        self.plot.setRange(QRectF(*extent), padding=0.02)
+        if kept.geometry is not None and entry is not None and entry.box is not None:
+            self.box.setRect(QRectF(*entry.box))
+            self.box.show()
+        else:
+            self.box.hide()
         score = "–" if entry is None or math.isnan(entry.score) else f"{entry.score:.3f}"
         note = f" · {entry.flag}" if entry is not None and entry.flag else ""
         self._set_title(f"frame {frame} · score {score}{note}")

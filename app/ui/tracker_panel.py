@@ -20,10 +20,37 @@ from PySide6.QtWidgets import (
 )
 
 import trackers
-from app.services.tracking_worker import TrackerSpec, has_shipped_weights
+from app.engine.jobs import TrackerSpec, has_shipped_weights
+from trackers.devices import resolve_device
 
 IMPORT = "__import__"  # item data of the weights combo's "Import file…" entry
 CHECKPOINT_FILTER = "PyTorch checkpoints (*.pth *.pt *.model *.pth.tar);;All files (*)"
+
+
+def resolved_auto_device() -> str:
+    """What the "auto" device runs on here: "cpu", "cuda:0" or "mps"."""
+    device = resolve_device("auto")
+    return "cuda:0" if device.type == "cuda" else device.type  # "cuda" is the first GPU
+
+
+def fill_device_combo(combo: QComboBox) -> None:
+    """The device choices (data: the name a TrackerSpec takes); "auto" says what it resolves to."""
+    combo.addItem(f"auto ({resolved_auto_device()})", "auto")
+    combo.setItemData(0, "A CUDA GPU when there is one, then Apple MPS, then the CPU", Qt.ToolTipRole)
+    combo.addItem("cpu", "cpu")
+    combo.addItem("cuda", "cuda")
+    if not torch.cuda.is_available():
+        item = combo.model().item(2)
+        item.setEnabled(False)
+        item.setToolTip("no CUDA GPU available")
+
+
+def fill_tracker_combo(combo: QComboBox) -> None:
+    """Every tracker (data: its name), those without shipped weights marked, descriptions as tips."""
+    for name in trackers.names():
+        label = name if has_shipped_weights(name) else f"{name}  (no shipped weights)"
+        combo.addItem(label, name)
+        combo.setItemData(combo.count() - 1, trackers.get(name).description, Qt.ToolTipRole)
 
 
 def default_tracker() -> str:
@@ -44,15 +71,11 @@ class TrackerPanel(QWidget):
         self._imported: dict[str, str] = {}  # tracker name -> checkpoint path chosen by the user
 
         self.tracker_combo = QComboBox()
-        for name in trackers.names():
-            info = trackers.get(name)
-            label = name if has_shipped_weights(name) else f"{name}  (no shipped weights)"
-            self.tracker_combo.addItem(label, name)
-            self.tracker_combo.setItemData(self.tracker_combo.count() - 1, info.description, Qt.ToolTipRole)
+        fill_tracker_combo(self.tracker_combo)
         self.preset_combo = QComboBox()
         self.weights_combo = QComboBox()
         self.device_combo = QComboBox()
-        self._fill_devices()
+        fill_device_combo(self.device_combo)
 
         self.track_button = QPushButton("Track forward")
         self.track_button.setToolTip("Track from the current frame to the end (T)")
@@ -205,15 +228,6 @@ class TrackerPanel(QWidget):
             else ""
         )
         self.weights_note.setVisible(missing)
-
-    def _fill_devices(self) -> None:
-        self.device_combo.addItem("auto", "auto")
-        self.device_combo.addItem("cpu", "cpu")
-        self.device_combo.addItem("cuda", "cuda")
-        if not torch.cuda.is_available():
-            item = self._device_model().item(2)
-            item.setEnabled(False)
-            item.setToolTip("no CUDA GPU available")
 
     def _device_model(self) -> QStandardItemModel:
         return self.device_combo.model()

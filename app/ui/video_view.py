@@ -14,9 +14,10 @@ import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel
 
+from app.ui.frame_labels import place_labels, readable_text_colour
 from trackers.base import Box, MapGeometry
 
 
@@ -25,14 +26,19 @@ class BoxOverlay:
     """One track's box on the shown frame, as the view draws it (display only)."""
 
     track_id: int
-    box: Box
-    colour: str
-    text: str  # drawn above the box: id, label, source / score
-    dashed: bool = False  # interpolated, or a frame flagged for review
+    box: Box  # for an absent track: where it was last seen (only its chip is drawn)
+    colour: str  # the outline: the track's colour
+    text: str  # in the label chip: id, class, state
+    chip: str  # the chip's fill: the class colour (grey for an absent track)
+    style: str = "solid"  # "dashed" occluded, "dotted" interpolated, "none" absent: no outline
     selected: bool = False
+    flagged: bool = False  # the chip gets a warning border
 
 
 BOX_COLOUR = "#ffd400"  # the box the user draws
+FLAG_COLOUR = "#ffab00"  # a flagged frame's chip border
+LABEL_PIXELS = 13  # chip text height on screen, whatever the zoom
+_OUTLINES = {"solid": Qt.PenStyle.SolidLine, "dashed": Qt.PenStyle.DashLine, "dotted": Qt.PenStyle.DotLine}
 TRACKED_COLOUR = "#00e5ff"  # the tracker's box
 OVERLAY_COLORMAP = "inferno"
 # Drags smaller than this (image pixels, either side) are treated as clicks, not boxes.
@@ -45,10 +51,16 @@ def _cosmetic_pen(colour: str, width: float = 2.0, style=Qt.PenStyle.SolidLine) 
     return pen
 
 
+#: responses from this level up are drawn fully coloured (then blended with the overlay opacity)
+OVERLAY_OPAQUE_FROM = 0.4
+
+
 def overlay_lookup_table() -> np.ndarray:
-    """Colormap with alpha rising with the response, so weak cells stay see-through."""
+    """Colormap whose alpha rises quickly with the response: weak cells stay see-through, the
+    likely places are solid colour (a linear ramp left most of the peak faint)."""
     lut = pg.colormap.get(OVERLAY_COLORMAP).getLookupTable(0.0, 1.0, 256, alpha=True)
-    lut[:, 3] = np.linspace(0, 190, 256).astype(np.uint8)
+    ramp = np.clip(np.linspace(0.0, 1.0, 256) / OVERLAY_OPAQUE_FROM, 0.0, 1.0)
+    lut[:, 3] = np.round(255 * ramp * ramp * (3 - 2 * ramp)).astype(np.uint8)  # smoothstep
     return lut
 
 
@@ -114,6 +126,13 @@ class VideoView(pg.GraphicsLayoutWidget):
         self._overlay_enabled = False
 
         self._track_items: list[tuple[QGraphicsRectItem, pg.TextItem]] = []
+        self._overlays: list[BoxOverlay] = []
+        self._label_rects: list[tuple[float, float, float, float]] = []
+        self._label_font = QFont()
+        self._label_font.setPixelSize(LABEL_PIXELS)
+        self._label_font.setWeight(QFont.Weight.DemiBold)
+        # Chips keep their screen size: a zoom changes their size on the frame, so re-place them.
+        self.viewbox.sigRangeChanged.connect(lambda *_: self._place_labels())
 
         self.roi: pg.ROI | None = None
         self._frame_size: tuple[int, int] | None = None  # (width, height)
@@ -210,32 +229,60 @@ class VideoView(pg.GraphicsLayoutWidget):
     # -- every track's box ----------------------------------------------------------------------
 
     def set_track_boxes(self, overlays: list[BoxOverlay]) -> None:
-        """Draw the tracks' boxes on this frame with their ids and labels (items are reused)."""
+        """Draw the tracks' boxes on this frame, each with a label chip (items are reused)."""
         while len(self._track_items) < len(overlays):
             rect = QGraphicsRectItem()
             rect.setZValue(20)
-            text = pg.TextItem(anchor=(0, 1))
-            text.setZValue(21)
+            chip = pg.TextItem(anchor=(0, 0))
+            chip.setFont(self._label_font)
+            chip.setZValue(21)
             self.viewbox.addItem(rect, ignoreBounds=True)
-            self.viewbox.addItem(text, ignoreBounds=True)
-            self._track_items.append((rect, text))
-        for i, (rect, text) in enumerate(self._track_items):
+            self.viewbox.addItem(chip, ignoreBounds=True)
+            self._track_items.append((rect, chip))
+        self._overlays = list(overlays)
+        for i, (rect, chip) in enumerate(self._track_items):
             if i >= len(overlays):
                 rect.hide()
-                text.hide()
+                chip.hide()
                 continue
             item = overlays[i]
-            style = Qt.PenStyle.DashLine if item.dashed else Qt.PenStyle.SolidLine
-            rect.setPen(_cosmetic_pen(item.colour, 3.0 if item.selected else 2.0, style))
-            rect.setRect(QRectF(*item.box))
-            text.setText(item.text, color=item.colour)
-            text.setPos(item.box[0], item.box[1])
-            rect.show()
-            text.show()
+            if item.style in _OUTLINES:
+                width = 3.0 if item.selected else 1.5 if item.style == "dotted" else 2.0
+                rect.setPen(_cosmetic_pen(item.colour, width, _OUTLINES[item.style]))
+                rect.setRect(QRectF(*item.box))
+            rect.setVisible(item.style in _OUTLINES)
+            chip.setText(item.text, color=readable_text_colour(item.chip))
+            chip.fill = pg.mkBrush(item.chip)
+            chip.border = pg.mkPen(FLAG_COLOUR, width=2) if item.flagged else pg.mkPen(item.colour, width=1)
+            chip.show()
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Put the chips where none covers another (the selected track's first: it gets its
+        place above the box)."""
+        overlays = self._overlays
+        pixel_w, pixel_h = self.viewbox.viewPixelSize()  # one screen pixel in image pixels
+        if not overlays or not (pixel_w > 0 and pixel_h > 0):
+            self._label_rects = []
+            return
+        order = sorted(range(len(overlays)), key=lambda i: not overlays[i].selected)
+        sizes = []
+        for i in order:
+            bounds = self._track_items[i][1].textItem.boundingRect()
+            sizes.append((bounds.width() * pixel_w, bounds.height() * pixel_h))
+        rects = place_labels([overlays[i].box for i in order], sizes, self._frame_size)
+        self._label_rects = [None] * len(overlays)
+        for i, rect in zip(order, rects, strict=True):
+            self._track_items[i][1].setPos(rect[0], rect[1])
+            self._label_rects[i] = rect
 
     def track_box_texts(self) -> list[str]:
-        """The labels drawn now (for tests and scripts)."""
-        return [t.toPlainText() for r, t in self._track_items if r.isVisible()]
+        """The label chips drawn now, in track order (for tests and scripts)."""
+        return [chip.toPlainText() for _rect, chip in self._track_items[: len(self._overlays)]]
+
+    def track_label_rects(self) -> list[tuple[float, float, float, float]]:
+        """Where those chips are, (x, y, w, h) in image pixels."""
+        return list(self._label_rects)
 
     # -- tracker output ------------------------------------------------------------------------
 
@@ -247,6 +294,10 @@ class VideoView(pg.GraphicsLayoutWidget):
     @property
     def overlay_enabled(self) -> bool:
         return self._overlay_enabled
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        """Blend the response overlay with the frame: 0 invisible .. 1 solid colour."""
+        self.overlay.setOpacity(min(max(float(opacity), 0.0), 1.0))
 
     def set_overlay(self, response: np.ndarray | None, geometry: MapGeometry | None) -> None:
         """Lay the response map on the frame where the tracker computed it."""

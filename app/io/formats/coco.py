@@ -3,8 +3,8 @@
 Conventions written: ``bbox`` is [x, y, w, h] in 0-based continuous float pixels (a box over
 only the first pixel is x = 0, w = 1), exactly the project's boxes (not cut to the image);
 ``area`` = w * h, ``iscrowd`` 0, ``segmentation`` []. Image ids count from 1 in frame order,
-category ids from 1 in ``categories`` order (sorted names). COCO-VID (mmtracking) fields: one
-``videos`` entry, each image's ``video_id`` and ``frame_id`` (the 0-based decoded frame index;
+category ids from 1 in ``categories`` order (the project's class order). COCO-VID (mmtracking)
+fields: one ``videos`` entry, each image's ``video_id`` and ``frame_id`` (the 0-based decoded frame index;
 files are named by it too, ``frame_000000``), each annotation's ``instance_id`` (the track id).
 Each annotation's ``attributes`` hold ``occluded``, ``source`` (manual / tracked /
 interpolated), ``reviewed``, and ``score`` and ``flag`` where set. A top-level ``tracks`` list

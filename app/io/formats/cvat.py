@@ -58,7 +58,7 @@ def export(job: ExportJob) -> Selection:
     tracks = [t for t in selection.tracks if t.id in rows_by_track]
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
-    root.append(_meta(job, frame_count, tracks))
+    root.append(_meta(job, frame_count, tracks, selection.classes))
     for track in tracks:
         root.append(
             _track_element(
@@ -75,7 +75,9 @@ def export(job: ExportJob) -> Selection:
     return selection
 
 
-def _meta(job: ExportJob, frame_count: int, tracks: list[Track]) -> ET.Element:
+def _meta(job: ExportJob, frame_count: int, tracks: list[Track], classes: tuple[str, ...]) -> ET.Element:
+    """The task's description; its labels are the tracks' classes, in the project's class order
+    and colours."""
     now = datetime.now(UTC).isoformat()
     meta = ET.Element("meta")
     task = ET.SubElement(meta, "task")
@@ -98,8 +100,8 @@ def _meta(job: ExportJob, frame_count: int, tracks: list[Track]) -> ET.Element:
     labels = ET.SubElement(task, "labels")
     colors: dict[str, str] = {}
     for track in tracks:
-        colors.setdefault(track.label, track.color)
-    for label_name in sorted(colors):
+        colors.setdefault(track.label, job.annotations.class_color(track.label) or track.color)
+    for label_name in (name for name in classes if name in colors):
         label = ET.SubElement(labels, "label")
         ET.SubElement(label, "name").text = label_name
         ET.SubElement(label, "color").text = colors[label_name]

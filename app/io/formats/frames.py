@@ -73,7 +73,9 @@ class DetectionExport:
     selection: Selection
     frames: list[FrameObjects]
     images: dict[int, ImageInfo]  # frame -> image written for it
-    classes: list[str]  # class names; a class id is the index here (YOLO) or index + 1 (COCO)
+    #: the selected tracks' classes in the project's class order (stable ids whatever frame
+    #: range is chosen); a class id is the index here (YOLO) or index + 1 (COCO)
+    classes: list[str]
 
 
 # -- which frames and boxes ---------------------------------------------------------------------
@@ -97,11 +99,6 @@ def detection_frames(selection: Selection, reviewed_only: bool, absent_frames: b
     kept = [f for f in frames if f.objects or absent_frames]
     selection.left_out["frames where every object is absent left out"] = len(frames) - len(kept)
     return kept
-
-
-def class_names(selection: Selection) -> list[str]:
-    """Sorted labels of the selected tracks: stable class ids whatever frame range is chosen."""
-    return sorted({t.label for t in selection.tracks})
 
 
 # -- images -------------------------------------------------------------------------------------
@@ -161,7 +158,7 @@ def export_detection_dataset(
     with staged_folder(job.target) as root:
         progress = ProgressSteps(job, len(frames))
         images = extract_frames(job, [f.frame for f in frames], root / images_dir, suffix, progress)
-        write_annotations(root, DetectionExport(job, selection, frames, images, class_names(selection)))
+        write_annotations(root, DetectionExport(job, selection, frames, images, list(selection.classes)))
         ordered = sorted(images)
         write_manifest(root, [f"{images_dir}/{images[f].file_name}" for f in ordered], ordered)
     return selection

@@ -7,7 +7,8 @@ Conventions (annotation-formats §3.1): frame numbers, track ids and boxes are a
   range or step that is the 0-based video frame + 1; ``frames.csv`` maps each to its video frame).
   ``id`` = the Siamark track id (ids start at 1). ``bb_left, bb_top`` = Siamark's 0-based x, y + 1.
   ``flag`` = 1 (evaluated). ``class`` = 1-based line of ``gt/labels.txt`` (CVAT "MOT 1.1"), which
-  lists the exported labels sorted. ``visibility`` = 1 for a visible box, 0.5 for an occluded one
+  lists the exported labels in the project's class order. ``visibility`` = 1 for a visible box,
+  0.5 for an occluded one
   (Siamark marks occlusion, not how much is hidden). Absent frames have no row (MOT rows are boxes).
 * ``seqinfo.ini`` ``[Sequence]``: name, imDir=img1 (only when the images are written), frameRate (the video's; 30 when unknown, as for
   image sequences), seqLength, imWidth, imHeight, imExt. ``img1/000001.jpg``… (6 digits, from 1)
@@ -64,7 +65,8 @@ def export(job: ExportJob) -> Selection:
     selection = select_job(job, cut=True)
     frames = selection.span()
     number = {frame: i for i, frame in enumerate(frames, start=1)}
-    labels = sorted({row.track.label for row in selection.rows})
+    used = {row.track.label for row in selection.rows}
+    labels = [c for c in selection.classes if c in used]
     class_id = {label: i for i, label in enumerate(labels, start=1)}
     lines = []
     for row in selection.rows:

@@ -2,8 +2,9 @@
 
 Conventions: those of ``app.model.annotations`` — 0-based frame indices, boxes ``x, y, w, h`` in float
 pixels with (0, 0) the top-left corner of the top-left pixel — plus every entry's source, score,
-occluded / absent, review flag and reviewed mark. An export keeps what the options select (tracks,
-labels, frame range, step, reviewed only) and the video reference; saving is atomic.
+occluded / absent, review flag and reviewed mark, and the class list (names, colours, order). An
+export keeps what the options select (tracks, labels, frame range, step, reviewed only), the whole
+class list and the video reference; saving is atomic.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def export(job: ExportJob) -> Selection:
     selection = select_job(job, keep_all=True)  # the project keeps boxes as drawn
     progress = ProgressSteps(job, 1)
     annotations = Annotations(job.annotations.frame_count or job.video.frame_count)
+    annotations.classes = job.annotations.classes  # the whole class list: the project's vocabulary
     for track in selection.tracks:
         annotations.tracks[track.id] = Track(track.id, track.label, track.color)
     for row in selection.rows:

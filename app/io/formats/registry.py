@@ -6,6 +6,7 @@ format is written once. Exporters and importers are Qt-free.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,12 @@ class Format:
     needs_frames: bool = False
     #: writes the video's frames too when ExportJob.frames is given (benchmark / MOT layouts)
     frames_optional: bool = False
+
+    @property
+    def file_suffix(self) -> str:
+        """A file format's usual suffix, read from its title ("… (*.siamark.json)" -> ".siamark.json")."""
+        match = re.search(r"(\.[A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\)", self.title)
+        return match.group(1) if match else ""
 
 
 FORMATS: dict[str, Format] = {}

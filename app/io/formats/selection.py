@@ -44,6 +44,8 @@ class Selection:
     #: of them inside the frame), frames left out by an exporter (it adds to this)
     clipped: int = 0
     left_out: dict[str, int] = field(default_factory=dict)
+    #: the selected tracks' classes in the project's class order (what category ids follow)
+    classes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """What was cut or left out, for the person ("" when nothing was)."""
@@ -140,7 +142,9 @@ def select(
             f"{frames[0] if frames else '-'}..{frames[-1] if frames else '-'} (step {options.step})"
         )
     left_out = {"boxes outside the frame left out": outside}
-    return Selection(tuple(tracks), tuple(frames), tuple(rows), clipped, left_out)
+    order = {name: i for i, name in enumerate(annotations.class_names())}
+    classes = sorted({t.label for t in tracks}, key=lambda name: (order.get(name, len(order)), name))
+    return Selection(tuple(tracks), tuple(frames), tuple(rows), clipped, left_out, tuple(classes))
 
 
 def select_job(job: ExportJob, cut: bool = False, keep_all: bool = False) -> Selection:

@@ -192,6 +192,22 @@ def load(path: str | Path, frame_count: int, layout: Layout) -> Annotations:
     return _annotations(tracks, frame_count, path)
 
 
+def find_sequence(folder: str | Path) -> tuple[str, Path] | None:
+    """(format name, sequence folder) when ``folder`` — a benchmark sequence or its ``img/``
+    subfolder — has its ground truth with it: OTB ``img/`` + ``groundtruth_rect.txt``, LaSOT
+    ``img/`` + ``groundtruth.txt``, GOT-10k frames beside ``groundtruth.txt``; else None."""
+    folder = Path(folder)
+    candidates = [folder]
+    if folder.name == OTB.image_dir:
+        candidates.append(folder.parent)
+    for sequence in candidates:
+        for name, layout in (("otb", OTB), ("lasot", LASOT), ("got10k", GOT10K)):
+            frames = sequence / layout.image_dir if layout.image_dir else sequence
+            if (sequence / layout.groundtruth).is_file() and frames.is_dir():
+                return name, sequence
+    return None
+
+
 def _otb_extra_targets(folder: Path) -> list[Path]:
     found = [
         (int(m.group(1)), p)

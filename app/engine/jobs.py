@@ -1,0 +1,147 @@
+"""What a tracking run is (``TrackerSpec``, ``TrackJob``) and its frame loop (``track_frames``).
+
+The loop opens its own video source (decoders are not shared across threads or processes),
+builds one ``MultiTracker`` for every target, decodes ahead in a thread of its own and yields
+each frame's results. The GUI's worker thread and the batch command run the same loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import trackers
+
+# Imported here, at start-up: a first import inside a worker thread holds the GIL for hundreds
+# of milliseconds (C extensions loading) and would freeze a window.
+import trackers.architectures
+import trackers.checkpoints
+import trackers.multi
+from app.io.video import SeekableVideo, open_video
+from app.model.run_rules import Target
+from trackers.io import read_ahead
+
+FrameProvider = Callable[[int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    name: str
+    weights: str | None = None  # None: the shipped default
+    device: str = "auto"
+    preset: str | None = None  # None: the checkpoint decides
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    """What to track: frames from ``source`` from ``start`` in ``direction`` (1 or -1), every
+    target initialised with its box on ``start``; all targets go through one MultiTracker."""
+
+    source: str | Path | SeekableVideo | FrameProvider
+    start: int
+    targets: tuple[Target, ...]
+    spec: TrackerSpec
+    direction: int = 1
+    #: needed when ``source`` is a callable; a path's source knows its own length.
+    frame_count: int | None = None
+
+    def frames(self, count: int) -> range:
+        """The frame indices the run visits after ``start``, in order."""
+        edge = count if self.direction == 1 else -1
+        stops = [edge if t.stop is None else t.stop for t in self.targets]
+        last = max(stops) if self.direction == 1 else min(stops)
+        last = min(last, count) if self.direction == 1 else max(last, -1)
+        return range(self.start + self.direction, last, self.direction)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One tracked frame: its index, the frame (read-only), {track id: trackers.TrackResult},
+    and how far the run is (frames done, frames to do)."""
+
+    index: int
+    frame: np.ndarray
+    results: dict
+    done: int
+    total: int
+
+
+def track_frames(
+    job: TrackJob,
+    cancelled: Callable[[], bool] = lambda: False,
+    on_ready: Callable[[str], None] | None = None,
+) -> Iterator[Step]:
+    """Run ``job``; each target stops before its ``stop`` frame. Raises on bad jobs and on
+    tracker or video errors; stops early when ``cancelled()``."""
+    if job.direction not in (1, -1):
+        raise ValueError("direction is 1 (forward) or -1 (backward)")
+    source, get_frame, count = _open_source(job)
+    try:
+        if not 0 <= job.start < count:
+            raise ValueError(f"start frame {job.start} is outside the video (0..{count - 1})")
+        if not job.targets:
+            raise ValueError("nothing to track: no box on the start frame")
+        spec = job.spec
+        # Looked up at call time so tests can substitute trackers.multi.MultiTracker / trackers.create.
+        tracker = trackers.multi.MultiTracker(
+            spec.name, weights=spec.weights, device=spec.device, preset=spec.preset
+        )
+        if cancelled():
+            return
+        first = get_frame(job.start)
+        stops = {}
+        for target in job.targets:
+            tracker.add(target.track_id, first, target.box)
+            stops[target.track_id] = target.stop
+        if on_ready is not None:
+            on_ready(f"{spec.name} on {tracker.device}")
+        frames = job.frames(count)
+        # Decoded ahead in a thread of its own: decoding overlaps tracking instead of adding to it.
+        decoded = read_ahead(get_frame(index) for index in frames)
+        try:
+            for done, index in enumerate(frames, start=1):
+                if cancelled():
+                    break
+                for track_id, stop in list(stops.items()):
+                    if stop is not None and (index - stop) * job.direction >= 0:
+                        tracker.remove(track_id)  # reached its next keyframe
+                        del stops[track_id]
+                if not stops:
+                    break
+                frame = next(decoded)
+                results = tracker.track(frame)
+                frame.flags.writeable = False  # may be shared with another thread from here on
+                yield Step(index, frame, results, done, len(frames))
+        finally:
+            decoded.close()
+    finally:
+        if source is not None:
+            source.close()
+
+
+def _open_source(job: TrackJob):
+    if callable(job.source):
+        if job.frame_count is None:
+            raise ValueError("a frame-provider job needs frame_count")
+        return None, job.source, job.frame_count
+    if isinstance(job.source, SeekableVideo):
+        # The GUI's index, the worker's own decoder (made in the GUI thread, used only here).
+        source = job.source
+    else:  # a path: index it here; read front to back, a frame cache would only cost memory
+        source = open_video(job.source, cache_bytes=0)
+    return source, source.frame, source.frame_count
+
+
+def has_shipped_weights(name: str) -> bool:
+    return trackers.get(name).default_weights() is not None
+
+
+def no_weights_message(name: str) -> str:
+    return (
+        f"The tracker '{name}' has no shipped weights.\n\n"
+        f"Import a checkpoint for it: in the tracker panel choose Weights → Import file… "
+        f"and pick the official .pth file. Siamark never tracks with random weights."
+    )
