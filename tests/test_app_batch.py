@@ -16,8 +16,8 @@ from app.engine.jobs import TrackerSpec
 from app.io.batch_results import read_batch
 from app.io.video import open_video
 from app.model.annotations import Annotations, FrameBox
+from tests.stand_ins import Drifting
 from tests.test_app_gui import config_dir, window  # noqa: F401 - fixtures
-from tests.test_batch import Drifting
 from trackers.drift import DriftSettings
 
 

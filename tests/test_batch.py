@@ -24,6 +24,7 @@ from app.io.project import load_project
 from app.io.video import open_video
 from app.model.annotations import Annotations, BoxSource, FrameBox
 from tests.shared_data import SEQUENCES, needs_shared
+from tests.stand_ins import Drifting
 from trackers.drift import DriftSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,31 +90,6 @@ def test_runs_go_back_from_the_first_keyframe_then_forward_from_each():
 
 
 # -- the engine, with a stand-in tracker ----------------------------------------------------------
-
-
-class Drifting:
-    """Stands in for trackers.multi.MultiTracker: each object's box moves 1 px right per frame
-    from where it started, whichever way the run goes; score 0.9."""
-
-    device = "cpu"
-
-    def __init__(self, *args, **kwargs):
-        self.objects = {}
-
-    def add(self, object_id, frame, box):
-        self.objects[object_id] = list(box)
-
-    def remove(self, object_id):
-        del self.objects[object_id]
-
-    def track(self, frame):
-        out = {}
-        for object_id, box in self.objects.items():
-            box[0] += 1.0
-            out[object_id] = trackers.TrackResult(
-                tuple(box), 0.9, np.zeros((3, 3), np.float32), trackers.MapGeometry(0, 0, 1), (0, 0, 4, 4)
-            )
-        return out
 
 
 @pytest.fixture

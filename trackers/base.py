@@ -124,10 +124,16 @@ class Tracker(ABC):
     name: ClassVar[str] = ""
     #: raw score -> P(IoU >= 0.5); None: the score is the network's own (uncalibrated)
     calibration: Callable[[float], float] | None = None
+    #: results carry ``extras["inside"]`` (trackers/inside.py); change it with ``set_inspect``
+    inspect: bool = False
 
     def __init__(self) -> None:
         self._state: Any = None
         self._last_good: TrackResult | None = None
+
+    def set_inspect(self, on: bool) -> None:
+        """Record what each frame weighed (``extras["inside"]``); trackers without a record ignore it."""
+        self.inspect = bool(on)
 
     @property
     def initialised(self) -> bool:

@@ -161,6 +161,11 @@ class MultiTracker:
         return iter(self._objects)
 
     # --- tracking ----------------------------------------------------------------------------
+    def set_inspect(self, on: bool) -> None:
+        """Every object's results carry ``extras["inside"]`` (trackers/inside.py) while on."""
+        for tracker in (self._prototype, *(obj.tracker for obj in self._objects.values())):
+            tracker.set_inspect(on)
+
     def track(self, frame: np.ndarray) -> dict[Hashable, TrackResult]:
         """Every object's result on ``frame`` (any frame: next, previous, or further away)."""
         frame = as_bgr_frame(frame)

@@ -185,7 +185,10 @@ class OnnxRunner(NetworkRunner):
         self._own: dict[str, Any] = {}
 
     def track(self, patches) -> dict[str, np.ndarray]:
-        if self.fallback:
+        # Per-level outputs (the inside view of a multi-level network) come from PyTorch: the
+        # graph returns only the fused ones, and a second graph per model is not worth its
+        # export for a view that is open now and then (the shipped networks have one level).
+        if self.fallback or getattr(self.model, "keep_levels", False):
             return super().track(patches)
         arr = np.asarray(patches)
         if arr.ndim == 3:

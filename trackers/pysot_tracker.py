@@ -16,6 +16,7 @@ from torch import nn
 
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
 from trackers.config import TrackerConfig
+from trackers.inside import Inside, Levels, as_candidates
 from trackers.network import NetworkRunner, SharedNetworkSearch
 from trackers.ops.crop import crop_pysot
 from trackers.ops.geometry import (
@@ -103,10 +104,17 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
         s_z = round(context_side(size[0], size[1], c.context_amount))
         z = self.crop(frame, center, c.exemplar_size, s_z, self._avg)
         self.net.template(z)
+        self._exemplar = z  # kept for the inside view (a reference, no copy)
         self._state = TargetState(center, size)
 
     def _state_box(self) -> Box:
         return center_to_box(self._state.center, self._state.size)
+
+    def set_inspect(self, on: bool) -> None:
+        super().set_inspect(on)
+        head = getattr(self.net.model, "head_module", None)
+        if getattr(head, "num_levels", 1) > 1:  # per-level maps cost a PyTorch forward: only now
+            self.net.model.keep_levels = self.inspect
 
     def _search_scales(self) -> tuple[float, float]:
         """(scale_z, s_x): patch / image scale and search-region side for the current state."""
@@ -147,13 +155,68 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
             y0=float(prev_center[1] + ori / scale_z),
             step=float(c.stride / scale_z),
         )
+        search_region = (float(prev_center[0] - s_x / 2), float(prev_center[1] - s_x / 2), s_x, s_x)
+        extras = {"best_index": best, "search_patch_size": self._instance_size}
+        if self.inspect:
+            size = self._score_size
+            extras["inside"] = Inside(
+                decode=self.DECODE,
+                template=self._exemplar,
+                search_region=search_region,
+                geometry=geometry,
+                score=as_candidates(score, size),
+                penalty=as_candidates(penalty, size),
+                window=as_candidates(self._window, size),
+                window_influence=c.window_influence,
+                penalty_k=c.penalty_k,
+                penalised=as_candidates(penalty * score, size),
+                final=as_candidates(pscore, size),
+                best=tuple(int(i) for i in np.unravel_index(best, (len(pscore) // size**2, size, size))),
+                box=center_to_box(bbox[:2] + prev_center, bbox[2:]),
+                anchors=self._anchor_shapes(scale_z),
+                levels=self._levels(outputs),
+                level_note=self._level_note(),
+            )
         return TrackResult(
             box=center_to_box(st.center, st.size),
             score=float(score[best]),
             response=response,
             geometry=geometry,
-            search_region=(float(prev_center[0] - s_x / 2), float(prev_center[1] - s_x / 2), s_x, s_x),
-            extras={"best_index": best, "search_patch_size": self._instance_size},
+            search_region=search_region,
+            extras=extras,
+        )
+
+    # --- the inside view (trackers/inside.py) ------------------------------------------------
+    DECODE: ClassVar[str] = ""
+
+    def _anchor_shapes(self, scale_z: float) -> np.ndarray | None:
+        return None
+
+    def _level_scores(self, cls: np.ndarray) -> np.ndarray:
+        """One level's cls output (C, S, S) as its display map (S, S) in 0..1."""
+        raise NotImplementedError
+
+    def _levels(self, outputs: dict[str, np.ndarray]) -> Levels | None:
+        if "cls_levels" not in outputs:
+            return None
+        raw = outputs["cls_levels"][0]  # (L, C, S, S) of this object
+        head = self.net.model.head_module
+        return Levels(
+            kind="levels",
+            names=tuple(f"level {i + 2}" for i in range(len(raw))),
+            maps=tuple(self._level_scores(level) for level in raw),
+            weights=head.level_weights().numpy(),
+            raw=raw,
+            fused=outputs["cls"][0],
+        )
+
+    def _level_note(self) -> str:
+        head = getattr(self.net.model, "head_module", None)
+        levels = getattr(head, "num_levels", 1)
+        if levels > 1:
+            return f"{levels} levels, fused by the head"
+        return (
+            f"1 level (stride {self.config.stride}): the head's map is the network's only one, nothing fused"
         )
 
 
@@ -178,6 +241,16 @@ class AnchorTracker(PysotStyleTracker):
         response = score.reshape(a, s, s).max(axis=0)
         return score, delta, response
 
+    DECODE = "anchors"
+
+    def _anchor_shapes(self, scale_z: float) -> np.ndarray:
+        cells = self._score_size**2
+        return self._anchors[::cells, 2:4] / scale_z
+
+    def _level_scores(self, cls: np.ndarray) -> np.ndarray:
+        s = self._score_size
+        return softmax_foreground(cls.reshape(2, -1)).reshape(-1, s, s).max(axis=0)
+
 
 class PointTracker(PysotStyleTracker):
     """Anchor-free (SiamBAN / NanoTrack) decoding: one point per cell, (l, t, r, b) distances."""
@@ -200,3 +273,8 @@ class PointTracker(PysotStyleTracker):
         x2, y2 = p[:, 0] + ltrb[2], p[:, 1] + ltrb[3]
         pred = np.stack([(x1 + x2) * 0.5, (y1 + y2) * 0.5, x2 - x1, y2 - y1])
         return score, pred, score.reshape(s, s)
+
+    DECODE = "points"
+
+    def _level_scores(self, cls: np.ndarray) -> np.ndarray:
+        return self._score(cls[None]).reshape(self._score_size, self._score_size)

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from trackers.inside import Levels
 from trackers.models.siamcross import fuse_scores
 from trackers.ops.geometry import context_side
 from trackers.pysot_tracker import PointTracker
@@ -94,6 +95,26 @@ class _SiamCrossTracker(PointTracker):
         align_prob = self._score(outputs["align"])  # A_align is 1-channel too: sigmoid
         score = fuse_scores(cls_prob, align_prob, self.config.omega).astype(np.float32)
         return score, pred, score.reshape(self._score_size, self._score_size)
+
+    def _levels(self, outputs):
+        """The two classification branches the score sums (its shares are the weights)."""
+        s, omega = self._score_size, self.config.omega
+        branches = np.stack([self._score(outputs["cls"]), self._score(outputs["align"])])
+        return Levels(
+            kind="branches",
+            names=("A_cls: classification", "A_align: box-aligned classification"),
+            maps=tuple(b.reshape(s, s) for b in branches),
+            weights=np.array([(1 - omega) / (2 - omega), 1 / (2 - omega)]),
+            raw=branches,
+            fused=fuse_scores(branches[0], branches[1], omega).astype(np.float32),
+        )
+
+    def _level_note(self) -> str:
+        fuse = getattr(self.net.model, "fuse", None)
+        if fuse is None:
+            return f"1 level (stride {self.config.stride}): nothing fused"
+        weights = " / ".join(f"{w:.2f}" for w in torch.softmax(fuse.weight.detach(), 0).tolist())
+        return f"{len(fuse.weight)} levels fused as features before the heads (weights {weights}): no per-level maps"
 
 
 @register(

@@ -23,6 +23,7 @@ from torch import nn
 
 from trackers.base import Box, MapGeometry, Tracker, TrackResult
 from trackers.config import TrackerConfig
+from trackers.inside import Inside, Levels
 from trackers.network import NetworkRunner, SharedNetworkSearch
 from trackers.ops.crop import crop_siamfc
 from trackers.ops.windows import normalised_hanning
@@ -98,6 +99,7 @@ class SiamFCTracker(SharedNetworkSearch, Tracker):
         self._avg = np.mean(img, axis=(0, 1))
         z = crop_siamfc(img, center, z_sz, c.exemplar_size, self._avg)
         self.net.template(z)
+        self._exemplar = z[..., ::-1]  # BGR, for the inside view (a view, no copy)
         self._state = SiamFCState(center, target_sz, z_sz, x_sz)
 
     def _state_box(self) -> Box:
@@ -148,9 +150,9 @@ class SiamFCTracker(SharedNetworkSearch, Tracker):
         display = _sigmoid(chosen / (c.scale_penalty if scale_id != half else 1.0)).astype(np.float32)
         score = float(_sigmoid(float(raw[scale_id].max())))
 
-        response = chosen - chosen.min()
-        response /= response.sum() + 1e-16
-        response = (1 - c.window_influence) * response + c.window_influence * self.hann_window
+        normalised = chosen - chosen.min()
+        normalised /= normalised.sum() + 1e-16
+        response = (1 - c.window_influence) * normalised + c.window_influence * self.hann_window
         loc = np.unravel_index(response.argmax(), response.shape)
 
         f = self.scale_factors[scale_id]
@@ -165,22 +167,52 @@ class SiamFCTracker(SharedNetworkSearch, Tracker):
         st.x_sz *= scale
 
         origin = -(self.upscale_sz - 1) / 2 * step
+        geometry = MapGeometry(
+            x0=float(prev_center[1] + origin), y0=float(prev_center[0] + origin), step=float(step)
+        )
+        search_region = (
+            float(prev_center[1] - x_sz_prev / 2),
+            float(prev_center[0] - x_sz_prev / 2),
+            float(x_sz_prev),
+            float(x_sz_prev),
+        )
+        extras = {
+            "scale_id": scale_id,
+            "raw_response_max_per_scale": raw.reshape(len(raw), -1).max(axis=1),
+            "raw_response_argmax_per_scale": raw.reshape(len(raw), -1).argmax(axis=1),
+        }
+        if self.inspect:
+            factors = np.where(np.arange(c.scale_num) == half, 1.0, c.scale_penalty)
+            extras["inside"] = Inside(
+                decode="scales",
+                template=self._exemplar,
+                search_region=search_region,
+                geometry=geometry,
+                score=display[None],
+                penalty=None,
+                window=self.hann_window[None],
+                window_influence=c.window_influence,
+                penalty_k=None,
+                penalised=normalised[None],
+                final=response[None],
+                best=(0, int(loc[0]), int(loc[1])),
+                # the full scale change, before scale_lr smooths it (the centre moves unsmoothed)
+                box=self._to_box(st.center, st.target_sz / scale * f),
+                anchors=None,
+                levels=Levels(
+                    kind="scales",
+                    names=tuple(f"scale x{s:.3f}" for s in self.scale_factors),
+                    maps=tuple(_sigmoid(u).astype(np.float32) for u in raw),
+                    weights=factors,
+                    chosen=scale_id,
+                ),
+                level_note="SiamFC: one correlation map per search scale",
+            )
         return TrackResult(
             box=self._to_box(st.center, st.target_sz),
             score=score,
             response=display,
-            geometry=MapGeometry(
-                x0=float(prev_center[1] + origin), y0=float(prev_center[0] + origin), step=float(step)
-            ),
-            search_region=(
-                float(prev_center[1] - x_sz_prev / 2),
-                float(prev_center[0] - x_sz_prev / 2),
-                float(x_sz_prev),
-                float(x_sz_prev),
-            ),
-            extras={
-                "scale_id": scale_id,
-                "raw_response_max_per_scale": raw.reshape(len(raw), -1).max(axis=1),
-                "raw_response_argmax_per_scale": raw.reshape(len(raw), -1).argmax(axis=1),
-            },
+            geometry=geometry,
+            search_region=search_region,
+            extras=extras,
         )

@@ -18,6 +18,7 @@ from app.controllers.undo import push_edit
 from app.engine.flags import RunFlags, fused_changes
 from app.engine.jobs import TrackerSpec, TrackJob, has_shipped_weights, no_weights_message
 from app.model.annotations import BoxChange, Edit
+from app.model.inside import InsideRecords
 from app.model.run_rules import Target, check_range, fuse_keyframe, fuse_span, run_targets
 from app.model.session import Session
 from app.services.tracking_controller import TrackingController
@@ -57,6 +58,8 @@ class RunsController(QObject):
     progress = Signal(int, int, float)  # frames done, frames to do, fps
     #: a run ended: the message for the status bar ("" when it failed: its error was shown)
     run_finished = Signal(str)
+    #: inside records of a frame arrived (its index; the Inside view is open)
+    inside_recorded = Signal(int)
 
     def __init__(
         self,
@@ -77,6 +80,9 @@ class RunsController(QObject):
         self.follow = False
         self._flags: RunFlags | None = None
         self._frames: OrderedDict[int, np.ndarray] = OrderedDict()
+        #: what the tracker weighed on recent frames, recorded while the Inside view is open
+        self.inside = InsideRecords()
+        session.document_changed.connect(self.inside.clear)
         self.tracking.tracked.connect(self._on_tracked)
         self.tracking.progress.connect(self.progress)
         self.tracking.ready.connect(lambda text: self.feedback.show_status(f"Tracking with {text}", 0))
@@ -201,6 +207,9 @@ class RunsController(QObject):
             for result in results.values():
                 run.collected[index] = (tuple(float(v) for v in result.box), float(result.score))
             results = {}
+        recorded = [(t, r.extras["inside"]) for t, r in results.items() if "inside" in r.extras]
+        for track_id, record in recorded:
+            self.inside.put(track_id, index, record)
         entries = self._flags.entries(index, results, session.boxes_at(index))
         for track_id, entry in entries.items():
             result = results[track_id]
@@ -213,6 +222,8 @@ class RunsController(QObject):
                 self.tracking.stop()
         if self.follow or index == session.current_frame:
             session.go_to(index)
+        if recorded:
+            self.inside_recorded.emit(index)
 
     def _on_failed(self, message: str) -> None:
         if self.run is not None:

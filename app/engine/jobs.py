@@ -73,12 +73,14 @@ def track_frames(
     job: TrackJob,
     cancelled: Callable[[], bool] = lambda: False,
     on_ready: Callable[[str], None] | None = None,
+    inspect: Callable[[], bool] = lambda: False,
 ) -> Iterator[Step]:
     """Run ``job``; each target stops before its ``stop`` frame. Raises on bad jobs and on
-    tracker or video errors; stops early when ``cancelled()``."""
+    tracker or video errors; stops early when ``cancelled()``. While ``inspect()`` is True the
+    results carry ``extras["inside"]`` (trackers/inside.py); it is asked before every frame."""
     if job.direction not in (1, -1):
         raise ValueError("direction is 1 (forward) or -1 (backward)")
-    source, get_frame, count = _open_source(job)
+    source, get_frame, count = open_frames(job.source, job.frame_count)
     try:
         if not 0 <= job.start < count:
             raise ValueError(f"start frame {job.start} is outside the video (0..{count - 1})")
@@ -101,10 +103,14 @@ def track_frames(
         frames = job.frames(count)
         # Decoded ahead in a thread of its own: decoding overlaps tracking instead of adding to it.
         decoded = read_ahead(get_frame(index) for index in frames)
+        inspecting = False
         try:
             for done, index in enumerate(frames, start=1):
                 if cancelled():
                     break
+                if inspect() != inspecting:
+                    inspecting = not inspecting
+                    tracker.set_inspect(inspecting)
                 for track_id, stop in list(stops.items()):
                     if stop is not None and (index - stop) * job.direction >= 0:
                         tracker.remove(track_id)  # reached its next keyframe
@@ -122,16 +128,16 @@ def track_frames(
             source.close()
 
 
-def _open_source(job: TrackJob):
-    if callable(job.source):
-        if job.frame_count is None:
+def open_frames(source: str | Path | SeekableVideo | FrameProvider, frame_count: int | None = None):
+    """(the video to close or None, frame index -> frame, frame count) of a job's source."""
+    if callable(source):
+        if frame_count is None:
             raise ValueError("a frame-provider job needs frame_count")
-        return None, job.source, job.frame_count
-    if isinstance(job.source, SeekableVideo):
-        # The GUI's index, the worker's own decoder (made in the GUI thread, used only here).
-        source = job.source
-    else:  # a path: index it here; read front to back, a frame cache would only cost memory
-        source = open_video(job.source, cache_bytes=0)
+        return None, source, frame_count
+    if not isinstance(source, SeekableVideo):
+        # A path: index it here; read front to back, a frame cache would only cost memory.
+        # (A SeekableVideo is the GUI's index with the worker's own decoder, made in the GUI thread.)
+        source = open_video(source, cache_bytes=0)
     return source, source.frame, source.frame_count
 
 

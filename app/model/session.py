@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.model.annotations import Annotations, BoxChange, Edit, FrameBox
+from app.model.comparison import Comparison
 from app.model.events import Event
 from app.model.results import ResponseMaps
 from trackers.base import Box
@@ -24,6 +25,8 @@ class Session:
         self.video = None  # app.io.video.SeekableVideo, or None before one is opened
         self.annotations = Annotations()
         self.maps = ResponseMaps()
+        #: a live comparison of trackers (not annotations: never part of the document or undo)
+        self.comparison = Comparison()
         self.selected_track: int | None = None
         #: the class a new track gets (a name of ``annotations.classes``, or None: the selected
         #: track's)
@@ -65,6 +68,8 @@ class Session:
         self.video = video
         self.annotations = annotations
         self.maps.clear()
+        if self.comparison.active:
+            self.comparison.clear()  # it was on the previous video
         self.project_path = project_path
         self.selected_track = next(iter(annotations.tracks), None)
         self.active_class = None

@@ -7,6 +7,8 @@ after the thread has really ended, so when a listener sees it no thread is left 
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QObject, QThread, Signal
 
 from app.engine.jobs import TrackJob
@@ -28,6 +30,8 @@ class TrackingController(QObject):
         super().__init__(parent)
         self._runner = WorkerThread("siamark-tracking", self)
         self._runner.ended.connect(self.finished)
+        #: while set, runs record what the tracker weighed (the Inside view is open)
+        self.inspecting = threading.Event()
         # Pay torch.load's and OpenVINO's first-call imports here, in the GUI thread, not in
         # a running worker.
         warm_up_loader()
@@ -47,12 +51,19 @@ class TrackingController(QObject):
         return self._runner.last_thread
 
     def start(self, job: TrackJob) -> None:
-        worker = TrackingWorker(job)
+        worker = TrackingWorker(job, self.inspecting)
         worker.tracked.connect(self.tracked)
         worker.progress.connect(self.progress)
         worker.ready.connect(self.ready)
         worker.failed.connect(self.failed)
         self._runner.start(worker)
+
+    def set_inspecting(self, on: bool) -> None:
+        """Thread-safe; a run in progress follows from its next frame."""
+        if on:
+            self.inspecting.set()
+        else:
+            self.inspecting.clear()
 
     def stop(self) -> None:
         """Ask the worker to stop after the current frame; ``finished`` follows soon."""

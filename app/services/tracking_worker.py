@@ -30,10 +30,12 @@ class TrackingWorker(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, job: TrackJob):
+    def __init__(self, job: TrackJob, inspect: threading.Event | None = None):
         super().__init__()
         self.job = job
         self._cancel = threading.Event()
+        #: set while the results should carry the inside record (the GUI sets it mid-run too)
+        self.inspect = inspect if inspect is not None else threading.Event()
 
     def cancel(self) -> None:
         """Thread-safe: called from the GUI thread while ``run`` loops in the worker thread."""
@@ -49,7 +51,7 @@ class TrackingWorker(QObject):
             # One core stays with the GUI thread: torch's threads would otherwise starve it (stalls).
             leave_cores_free(1)
             t0 = last_report = time.perf_counter()
-            for step in track_frames(self.job, lambda: self.cancelled, self.ready.emit):
+            for step in track_frames(self.job, lambda: self.cancelled, self.ready.emit, self.inspect.is_set):
                 self.tracked.emit(step.index, step.frame, step.results)
                 now = time.perf_counter()
                 if now - last_report >= _PROGRESS_INTERVAL or step.done == step.total:

@@ -49,6 +49,8 @@ class ConfidencePlot(pg.PlotWidget):
         item.addItem(self.flag_marks)
         item.addItem(self.key_marks)
         self.flagged: list[int] = []
+        #: a live comparison's curves: (score, IoU) per compared tracker, made when first needed
+        self.compare_items: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self.cursor = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#ffd400", width=1.5))
         self.cursor.sigDragged.connect(lambda line: self._request(line.value()))
         item.addItem(self.cursor)
@@ -93,6 +95,31 @@ class ConfidencePlot(pg.PlotWidget):
         else:
             self.iou_curve.setData([], [])
         self.legend.setVisible(shown)
+
+    def set_compare_curves(self, curves: list[tuple[str, np.ndarray, np.ndarray | None]]) -> None:
+        """A comparison's curves, one (colour, scores, IoU with the ground truth or None) per
+        tracker: the score solid, the IoU dashed, in the tracker's colour; [] removes them."""
+        item = self.getPlotItem()
+        while len(self.compare_items) < len(curves):
+            self.compare_items.append((item.plot(connect="finite"), item.plot(connect="finite")))
+        for i, (score_item, iou_item) in enumerate(self.compare_items):
+            colour, scores, ious = curves[i] if i < len(curves) else (None, None, None)
+            for plotted, values, style in (
+                (score_item, scores, Qt.PenStyle.SolidLine),
+                (iou_item, ious, Qt.PenStyle.DashLine),
+            ):
+                if values is None or np.isnan(values).all():
+                    plotted.setData([], [])
+                    continue
+                plotted.setPen(pg.mkPen(colour, width=1.5, style=style))
+                plotted.setData(np.arange(len(values)), values, connect="finite")
+
+    def compare_curves_shown(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The y values of each comparison curve pair (score, IoU) now (for tests and scripts)."""
+        return [
+            tuple(np.asarray(c.yData if c.yData is not None else [], dtype=float) for c in pair)
+            for pair in self.compare_items
+        ]
 
     def iou_shown(self) -> np.ndarray:
         """The y values of the IoU curve now (for tests and scripts)."""

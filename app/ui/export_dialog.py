@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -40,6 +39,7 @@ from app.io.project import VideoRef
 from app.model.annotations import Annotations
 from app.services.settings import ExportDefaults, Settings
 from app.services.worker_thread import WorkerThread
+from app.ui.job_footer import add_job_footer
 
 IMAGE_FORMATS = ("jpg", "png")
 DONE, CANCELLED, FAILED = "done", "cancelled", "failed"
@@ -201,25 +201,9 @@ class ExportDialog(QDialog):
         options.addRow("Images:", images_row)
         layout.addWidget(self.options_box)
 
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
-
-        self.export_button = QPushButton("Export")
-        self.export_button.setDefault(True)
-        self.export_button.clicked.connect(self.start_export)
-        self.cancel_button = QPushButton("Close")
-        self.cancel_button.clicked.connect(self._cancel_clicked)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        footer = add_job_footer(layout, "Export", self.start_export, self._cancel_clicked)
+        self.progress_bar, self.status_label = footer.progress_bar, footer.status_label
+        self.export_button, self.cancel_button = footer.start_button, footer.close_button
 
         if not len(self.annotations):
             self.export_button.setEnabled(False)

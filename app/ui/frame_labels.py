@@ -55,3 +55,9 @@ def readable_text_colour(fill: str) -> str:
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     return "#000000" if luminance > 0.179 else "#ffffff"
+
+
+def label_scale(screen_height: int) -> float:
+    """How much larger than normal the on-frame chips and outlines are drawn for a room (demo
+    mode): 2x on a 1080-line projector, never under 1.5x (720 lines), growing with the screen."""
+    return max(1.5, screen_height / 540)

@@ -20,11 +20,12 @@ from app.controllers.feedback import Feedback
 from app.model.annotations import BoxSource, FrameBox
 from app.model.groundtruth import ground_truth_iou
 from app.model.session import Session
+from app.ui.compare_overlays import comparison_overlays
+from app.ui.confidence_plot import ConfidencePlot
 from app.ui.response_panel import ResponsePanel
 from app.ui.timeline import Timeline
 from app.ui.track_panel import TrackPanel
 from app.ui.video_view import BoxOverlay, VideoView
-from trackers.base import Box
 
 REPAINT_INTERVAL_MS = 33  # at most ~30 repaints per second, however fast the tracker is
 ABSENT_CHIP = "#5f5f5f"  # an absent track's label: greyed
@@ -36,6 +37,67 @@ def outline_style(entry: FrameBox) -> str:
     if entry.occluded:
         return "dashed"
     return "dotted" if entry.source is BoxSource.INTERPOLATED else "solid"
+
+
+def box_overlays(session: Session, index: int) -> list[BoxOverlay]:
+    """Every track on frame ``index`` as the view draws it: its box (dashed when occluded, dotted
+    when interpolated) and a chip in its class colour saying id, class and state; an absent track
+    gets a grey chip where it was last seen; then a live comparison's boxes. (The view and the
+    recordings of it share this.)"""
+    overlays = []
+    annotations = session.annotations
+    for track in annotations:
+        entry = track.get(index)
+        if entry is None:
+            continue
+        selected = track.id == session.selected_track
+        name = f"#{track.id} {track.label}"
+        if entry.box is None:
+            seen = annotations.nearest_box(track.id, index)
+            if seen is not None:
+                text = f"{name} · absent"
+                overlays.append(BoxOverlay(track.id, seen, track.color, text, ABSENT_CHIP, "none", selected))
+            continue
+        tags = [entry.source.value if not entry.is_manual else "key"]
+        if math.isfinite(entry.score):
+            tags.append(f"{entry.score:.2f}")
+        if entry.occluded:
+            tags.append("occluded")
+        if entry.flag:
+            tags.append("⚑ " + entry.flag)
+        overlays.append(
+            BoxOverlay(
+                track.id,
+                entry.box,
+                track.color,
+                f"{name} · " + " · ".join(tags),
+                annotations.class_color(track.label) or track.color,
+                outline_style(entry),
+                selected,
+                flagged=bool(entry.flag),
+            )
+        )
+    return overlays + comparison_overlays(session.comparison, index)  # a live comparison's boxes
+
+
+def show_scores(plot: ConfidencePlot, session: Session) -> None:
+    """The selected track's scores, flagged frames, keyframes and IoU with the ground truth on
+    the score strip ``plot`` (the window's, or a recording's)."""
+    count = session.frame_count
+    scores = np.full(count, np.nan, dtype=np.float32)
+    flagged: list[int] = []
+    keys: list[int] = []
+    track = session.annotations.tracks.get(session.selected_track)
+    if track is not None:
+        for f, entry in track.boxes.items():
+            if 0 <= f < count:
+                scores[f] = entry.score if math.isfinite(entry.score) else np.nan
+                if entry.is_manual:
+                    keys.append(f)
+        flagged = track.flagged_frames()
+        plot.set_colour(track.color)
+    plot.set_scores(scores, flagged, keys)
+    plot.set_iou(ground_truth_iou(session.annotations, session.selected_track, count))
 
 
 class FramePresenter(QObject):
@@ -60,6 +122,8 @@ class FramePresenter(QObject):
         self._recent_frame = recent_frame  # frames the tracker decoded already
         self.displayed_frame: int | None = None
         self.repaint_count = 0
+        #: more views of what the response panel shows (``show_result(frame, entry, kept)``)
+        self.result_views: list = []
         self._last_repaint = 0.0
         self._pending = False
         self._tracks_dirty = self._scores_dirty = True
@@ -75,6 +139,8 @@ class FramePresenter(QObject):
         session.annotations_changed.connect(timeline.lanes.forget)
         session.annotations_changed.connect(lambda _edit: self.refresh(now=not self._running()))
         session.response_track_changed.connect(lambda _track: self.refresh(now=True))
+        session.comparison.advanced.connect(lambda _frame: self.schedule())
+        session.comparison.changed.connect(lambda: self.schedule(now=not self._running()))
 
     def _on_document(self) -> None:
         video = self.session.video
@@ -109,7 +175,7 @@ class FramePresenter(QObject):
         index = session.current_frame
         self.repaint_count += 1
         if index != self.displayed_frame:
-            self.view.set_frame(self._frame_image(index))
+            self.view.set_frame(self.frame_image(index))
         self.displayed_frame = index
         self._show_boxes(index)
         selected = session.selected_track
@@ -118,7 +184,8 @@ class FramePresenter(QObject):
         entry = track.get(index) if track is not None else None
         kept = session.maps.get(mapped, index) if mapped is not None else None
         self.view.set_overlay(kept.response if kept else None, kept.geometry if kept else None)
-        self.response_panel.show_result(index, entry, kept)
+        for shown in (self.response_panel, *self.result_views):
+            shown.show_result(index, entry, kept)
         if self._tracks_dirty:
             self._tracks_dirty = False
             self.track_panel.refresh(session.annotations, selected, session.active_class)
@@ -129,7 +196,8 @@ class FramePresenter(QObject):
             self._show_scores()
         self.timeline.set_current(index, session.frame_count, self._timestamp(index))
 
-    def _frame_image(self, index: int) -> np.ndarray | None:
+    def frame_image(self, index: int) -> np.ndarray | None:
+        """Frame ``index`` (BGR, read-only), or None when it cannot be read (said on the status bar)."""
         frame = self._recent_frame(index)
         if frame is not None:
             return frame
@@ -140,70 +208,18 @@ class FramePresenter(QObject):
             return None
 
     def _show_boxes(self, index: int) -> None:
-        """Every track on the frame: its box (dashed when occluded, dotted when interpolated)
-        and a chip in its class colour saying id, class and state; an absent track gets a grey
-        chip where it was last seen."""
-        overlays = []
-        editable: Box | None = None
-        colour = "#ffd400"
-        running = self._running()
-        annotations = self.session.annotations
-        for track in annotations:
-            entry = track.get(index)
-            if entry is None:
-                continue
-            selected = track.id == self.session.selected_track
-            name = f"#{track.id} {track.label}"
-            if entry.box is None:
-                seen = annotations.nearest_box(track.id, index)
-                if seen is not None:
-                    text = f"{name} · absent"
-                    overlays.append(
-                        BoxOverlay(track.id, seen, track.color, text, ABSENT_CHIP, "none", selected)
-                    )
-                continue
-            if selected and not running:
-                editable, colour = entry.box, track.color
-            tags = [entry.source.value if not entry.is_manual else "key"]
-            if math.isfinite(entry.score):
-                tags.append(f"{entry.score:.2f}")
-            if entry.occluded:
-                tags.append("occluded")
-            if entry.flag:
-                tags.append("⚑ " + entry.flag)
-            overlays.append(
-                BoxOverlay(
-                    track.id,
-                    entry.box,
-                    track.color,
-                    f"{name} · " + " · ".join(tags),
-                    annotations.class_color(track.label) or track.color,
-                    outline_style(entry),
-                    selected,
-                    flagged=bool(entry.flag),
-                )
-            )
+        overlays = box_overlays(self.session, index)
         self.view.set_track_boxes(overlays)
-        self.view.set_box(editable, colour)
+        # The selected track's box is the editable one too, unless a run is moving it.
+        running = self._running()
+        editable = [o for o in overlays if o.selected and o.style != "none" and not running]
+        if editable:
+            self.view.set_box(editable[0].box, editable[0].colour)
+        else:
+            self.view.set_box(None)
 
     def _show_scores(self) -> None:
-        count = self.session.frame_count
-        scores = np.full(count, np.nan, dtype=np.float32)
-        flagged: list[int] = []
-        keys: list[int] = []
-        track = self.session.annotations.tracks.get(self.session.selected_track)
-        if track is not None:
-            for f, entry in track.boxes.items():
-                if 0 <= f < count:
-                    scores[f] = entry.score if math.isfinite(entry.score) else np.nan
-                    if entry.is_manual:
-                        keys.append(f)
-            flagged = track.flagged_frames()
-            self.timeline.plot.set_colour(track.color)
-        self.timeline.plot.set_scores(scores, flagged, keys)
-        self.timeline.plot.set_iou(
-            ground_truth_iou(self.session.annotations, self.session.selected_track, count)
-        )
+        show_scores(self.timeline.plot, self.session)
 
     def _timestamp(self, index: int) -> float | None:
         try:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 import trackers
 from app import APP_NAME
 from app.controllers.classes import ClassesController
+from app.controllers.comparisons import ComparisonController
 from app.controllers.documents import DocumentsController
 from app.controllers.editing import EditingController
 from app.controllers.range_editing import RangeEditing
@@ -45,8 +46,13 @@ from app.ui import dialogs
 from app.ui.batch_panel import BatchPanel
 from app.ui.class_actions import ClassActions
 from app.ui.compact_docks import CompactDocks
+from app.ui.compare_actions import CompareActions
+from app.ui.compare_grid import CompareGrid
+from app.ui.compare_panel import ComparePanel
+from app.ui.demo_mode import DemoMode
 from app.ui.file_actions import FileActions
 from app.ui.frame_presenter import FramePresenter
+from app.ui.inside_panel import InsidePanel, InsideView
 from app.ui.playback import Playback
 from app.ui.response_panel import ResponsePanel
 from app.ui.review_panel import ReviewPanel
@@ -78,6 +84,9 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.runs = RunsController(self.session, self.undo_stack, self, parent=self)
         self.editing = EditingController(self.session, self.undo_stack, self, lambda: self.runs.running)
+        self.comparisons = ComparisonController(
+            self.session, self.undo_stack, self, lambda: self.runs.running, self.editing.new_track_label, parent=self
+        )
         self.ranges = RangeEditing(self.editing)
         self.classes = ClassesController(self.session, self.editing, self)
         self.class_actions = ClassActions(self, self.session, self.classes, self.view)
@@ -98,12 +107,28 @@ class MainWindow(QMainWindow):
             self.response_panel,
             self,
             lambda: self.runs.running,
-            self.runs.recent_frame,
+            self._recent_frame,
             self,
         )
         self.playback = Playback(self.session, self.timeline, self, self.settings, self)
         self.playback.on_user_move = self._user_moved
+        self.inside = InsideView(self.session, self.runs, self.inside_dock, self.inside_panel, self.view)
         self._build_menus()
+        self.demo = DemoMode(self)  # after the menus: its F11 comes last in the shortcuts list
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.demo.toggle_action)
+        self.compare_actions = CompareActions(
+            self,
+            self.session,
+            self.comparisons,
+            self.compare_dock,
+            self.compare_grid,
+            lambda: self.runs.running,
+            self.presenter.frame_image,
+        )
+        self.track_menu.addSeparator()
+        self.track_menu.addMenu(self.compare_actions.menu)
+        self.view_menu.addAction(self.compare_dock.toggleViewAction())
         self._connect()
         self._restore_settings()
         # Everything imported and built so far lives as long as the app: out of the collector's
@@ -123,6 +148,9 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.view, 1)
+        self.compare_grid = CompareGrid()  # a comparison side by side, in the view's place
+        self.compare_grid.hide()
+        layout.addWidget(self.compare_grid, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
@@ -139,6 +167,13 @@ class MainWindow(QMainWindow):
         self.batch_dock = self._dock("Batch", "batch_dock", self.batch_panel)
         self.tabifyDockWidget(self.review_dock, self.batch_dock)
         self.batch_dock.hide()  # until a batch output folder is opened
+        self.inside_panel = InsidePanel()
+        self.inside_dock = self._dock("Inside the tracker", "inside_dock", self.inside_panel)
+        self.tabifyDockWidget(self.batch_dock, self.inside_dock)
+        self.inside_dock.hide()  # runs record what it shows only while it is open (View menu)
+        self.compare_dock = self._dock("Compare", "compare_dock", ComparePanel())
+        self.tabifyDockWidget(self.batch_dock, self.compare_dock)
+        self.compare_dock.hide()  # until Track → Compare trackers… (Ctrl+Shift+C)
         self.response_dock.raise_()
         docks = [self.track_dock, self.tracker_dock, self.response_dock]
         # Default layout (a saved window state replaces it): narrow docks, video gets the room.
@@ -196,6 +231,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a, editing, playback = self._action, self.editing, self.playback
         self.recent_menu = QMenu("&Recent files", self)
+        self.record_action = a("&Record view as MP4 / GIF…", self.record_view, "Ctrl+Shift+R")
+        self.record_action.setStatusTip(
+            "Record the view of a run (boxes, labels, response overlay, score strip), one picture per frame"
+        )
+        self.png_action = a("Save view as &PNG…", self.save_view_png, "Ctrl+Shift+P")
+        self.png_action.setStatusTip("Save the frame on screen as the view shows it, at the video's size")
         self._menu(
             "&File",
             [
@@ -211,6 +252,9 @@ class MainWindow(QMainWindow):
                 None,
                 a("&Import annotations…", self.files.choose_import, "Ctrl+I"),
                 a("&Export annotations…", self.files.export, "Ctrl+E"),
+                None,
+                self.record_action,
+                self.png_action,
                 None,
                 a("&Quit", self.close, QKeySequence.Quit),
             ],
@@ -249,10 +293,25 @@ class MainWindow(QMainWindow):
         self.overlay_action = a("Response &overlay on frame", self.set_overlay_enabled, "R", True)
         self.overlay_action.setToolTip("Lay the response map on the frame where the tracker computed it (R)")
         self.response_panel.set_overlay_action(self.overlay_action)
-        self._menu(
+        self.inside_overlay_action = a(
+            "&Inside: search region and candidates on frame", self.inside.set_overlay_enabled, "Shift+R", True
+        )
+        self.inside_overlay_action.setToolTip(
+            "Draw the search region, the anchors / points around the winner and the chosen one on the "
+            "frame (Shift+R; from the Inside the tracker dock's records)"
+        )
+        self.inside_panel.set_overlay_action(self.inside_overlay_action)
+        inside_toggle = self.inside_dock.toggleViewAction()
+        inside_toggle.setShortcut("Ctrl+Shift+I")
+        inside_toggle.setToolTip(
+            "Inside the tracker: the template, score, per-level maps, penalty, cosine window and the "
+            "final map of each tracked frame (Ctrl+Shift+I; runs record them only while it is open)"
+        )
+        self.view_menu = self._menu(
             "&View",
             [
                 self.overlay_action,
+                self.inside_overlay_action,
                 a("&Fit frame", self.view.fit, "F"),
                 None,
                 *(
@@ -263,6 +322,7 @@ class MainWindow(QMainWindow):
                         self.response_dock,
                         self.review_dock,
                         self.batch_dock,
+                        self.inside_dock,
                     )
                 ),
             ],
@@ -313,7 +373,7 @@ class MainWindow(QMainWindow):
             True,
         )
         self.fuse_action.setChecked(drift.fuse_with_keyframes)
-        self._menu(
+        self.track_menu = self._menu(
             "&Track", [*self.run_actions, self.stop_action, None, self.pause_on_flag_action, self.fuse_action]
         )
         self._menu(
@@ -424,6 +484,12 @@ class MainWindow(QMainWindow):
 
     def _user_moved(self) -> None:
         self.runs.follow = False  # the person took over the view from the running tracker
+        self.comparisons.follow = False
+
+    def _recent_frame(self, index: int):
+        """A frame the tracking run or the comparison decoded lately (shown without decoding it again)."""
+        frame = self.runs.recent_frame(index)
+        return frame if frame is not None else self.comparisons.recent_frame(index)
 
     def _drawn_frame(self) -> int:
         shown = self.presenter.displayed_frame
@@ -472,7 +538,7 @@ class MainWindow(QMainWindow):
     def track(
         self, direction: int = 1, all_tracks: bool = False, spec: TrackerSpec | None = None, end=None
     ) -> bool:
-        if self.runs.running:
+        if self.runs.running or self.comparisons.running:
             return False
         self.playback.pause()
         self.presenter.schedule(now=True)  # the run starts from the frame on screen
@@ -504,7 +570,7 @@ class MainWindow(QMainWindow):
 
     def _set_running(self, running: bool) -> None:
         self.tracker_panel.set_running(running)
-        for action in (*self.run_actions, self.undo_action, self.redo_action):
+        for action in (*self.run_actions, self.record_action, self.undo_action, self.redo_action):
             action.setEnabled(not running)
         if not running:  # the undo stack knows whether there is something to undo / redo
             self.undo_action.setEnabled(self.undo_stack.canUndo())
@@ -536,6 +602,41 @@ class MainWindow(QMainWindow):
         name = self.documents.display_name()
         dirty = "" if self.undo_stack.isClean() else " •"
         self.setWindowTitle(f"{name}{dirty} — {APP_NAME}" if name else APP_NAME)
+
+    # -- recording the view ----------------------------------------------------------------------
+
+    def record_view(self) -> QDialog | None:
+        """The Record view dialog (window-modal, returns at once)."""
+        if self.session.video is None:
+            self.show_error("Nothing to record", "Open a video and track something first.")
+            return None
+        from app.ui.record_dialog import RecordDialog
+
+        dialog = RecordDialog(self, self.session, self.view.overlay_enabled, self.view.overlay.opacity())
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.show_status(dialog.message, 30000))
+        dialog.open()
+        self.record_dialog = dialog
+        return dialog
+
+    def save_view_png(self, path: str | Path | None = None) -> Path | None:
+        """The frame on screen as the view shows it, to a PNG (asks where without ``path``)."""
+        if self.session.video is None:
+            self.show_error("Nothing to save", "Open a video first.")
+            return None
+        from app.ui.record_dialog import ask_png_path, save_view_png
+
+        # (a menu's trigger passes its checked state, not a path)
+        path = path if isinstance(path, (str, Path)) and path else ask_png_path(self, self.session)
+        if not path:
+            return None
+        try:
+            saved = save_view_png(self.session, path, self.view.overlay_enabled, self.view.overlay.opacity())
+        except OSError as exc:
+            self.show_error("Cannot save the view", str(exc))
+            return None
+        self.show_status(f"Saved frame {self.session.current_frame} as shown to {saved}", 15000)
+        return saved
 
     # -- help ------------------------------------------------------------------------------------
 
@@ -638,6 +739,8 @@ class MainWindow(QMainWindow):
             return
         self.playback.pause()
         self.runs.stop(wait=True)  # no tracking thread outlives the window
+        self.comparisons.stop(wait=True)
+        self.demo.leave()  # the layout saved is the person's, not the demo's
         self._save_window_state()
         self.documents.finish()
         super().closeEvent(event)

@@ -33,6 +33,43 @@ from app.ui.video_view import OVERLAY_COLORMAP, TRACKED_COLOUR
 SELECTED = -1  # combo data of "the selected track" (None does not survive a QVariant round trip)
 
 
+class MapItems:
+    """A response map colour-mapped on a fixed 0..1 scale, drawn where the tracker computed it
+    on the frame, and the track's box on it: the pieces the panel and the demo's
+    picture-in-picture put in their views."""
+
+    def __init__(self, view):
+        """``view``: the pyqtgraph ViewBox or PlotItem (y inverted, as on the frame) to draw in."""
+        self.view = view
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get(OVERLAY_COLORMAP))
+        view.addItem(self.image)
+        self.box = QGraphicsRectItem()  # the track's box on this frame, where the map puts it
+        self.box.setPen(pg.mkPen(TRACKED_COLOUR, width=1.5))  # cosmetic: same width at any zoom
+        self.box.setZValue(5)
+        self.box.hide()
+        view.addItem(self.box)
+
+    def show(self, entry: FrameBox | None, kept: ResponseMap | None) -> None:
+        """Draw ``kept`` (None clears) with ``entry``'s box, and frame the view on the map."""
+        if kept is None:
+            self.image.clear()
+            self.box.hide()
+            return
+        response = np.asarray(kept.response, dtype=np.float32)
+        self.image.setImage(response, autoLevels=False, levels=(0.0, 1.0))
+        rows, cols = response.shape[:2]
+        # On the frame where the tracker computed it; map cells when the geometry is unknown.
+        extent = kept.geometry.extent((rows, cols)) if kept.geometry is not None else (0, 0, cols, rows)
+        self.image.setRect(QRectF(*extent))
+        self.view.setRange(QRectF(*extent), padding=0.02)
+        if kept.geometry is not None and entry is not None and entry.box is not None:
+            self.box.setRect(QRectF(*entry.box))
+            self.box.show()
+        else:
+            self.box.hide()
+
+
 class ResponsePanel(QWidget):
     #: the person chose the track whose map is shown (its id, or None: the selected track)
     track_chosen = Signal(object)
@@ -58,13 +95,8 @@ class ResponsePanel(QWidget):
             self.plot.getAxis(side).setLabel(label)
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.setRange(xRange=(0, 17), yRange=(0, 17), padding=0)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot.addItem(self.image)
-        self.box = QGraphicsRectItem()  # the track's box on this frame, where the map puts it
-        self.box.setPen(pg.mkPen(TRACKED_COLOUR, width=1.5))  # cosmetic: same width at any zoom
-        self.box.setZValue(5)
-        self.box.hide()
-        self.plot.addItem(self.box)
+        self.map = MapItems(self.plot)
+        self.image = self.map.image
         # Fixed levels: scores of different frames and trackers stay comparable by colour.
         self.colorbar = pg.ColorBarItem(
             values=(0.0, 1.0), colorMap=pg.colormap.get(OVERLAY_COLORMAP), interactive=False, width=12
@@ -151,9 +183,8 @@ class ResponsePanel(QWidget):
 
     def show_result(self, frame: int | None, entry: FrameBox | None, kept: ResponseMap | None) -> None:
         """Frame ``frame``'s box of the shown track and, for a tracked box, its map."""
+        self.map.show(entry, kept)
         if kept is None:
-            self.image.clear()
-            self.box.hide()
             if frame is None:
                 self._set_title("no response")
             elif entry is None or entry.box is None:
@@ -165,18 +196,6 @@ class ResponsePanel(QWidget):
             else:
                 self._set_title(f"frame {frame} · {entry.source.value}")
             return
-        response = np.asarray(kept.response, dtype=np.float32)
-        self.image.setImage(response, autoLevels=False, levels=(0.0, 1.0))
-        rows, cols = response.shape[:2]
-        # On the frame where the tracker computed it; map cells when the geometry is unknown.
-        extent = kept.geometry.extent((rows, cols)) if kept.geometry is not None else (0, 0, cols, rows)
-        self.image.setRect(QRectF(*extent))
-        self.plot.setRange(QRectF(*extent), padding=0.02)
-        if kept.geometry is not None and entry is not None and entry.box is not None:
-            self.box.setRect(QRectF(*entry.box))
-            self.box.show()
-        else:
-            self.box.hide()
         score = "–" if entry is None or math.isnan(entry.score) else f"{entry.score:.3f}"
         note = f" · {entry.flag}" if entry is not None and entry.flag else ""
         self._set_title(f"frame {frame} · score {score}{note}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -93,7 +94,8 @@ class Timeline(QWidget):
         self.lanes = TrackLanes(self.plot)
         self.plot.reserve_columns(LABEL_COLUMN, self.style().pixelMetric(QStyle.PM_ScrollBarExtent))
 
-        controls = QHBoxLayout()
+        self.controls = QWidget()  # the row under the lanes, hidden as one in demo mode
+        controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(0, 0, 0, 0)
         for button in (self.back_button, self.play_button, self.next_button):
             controls.addWidget(button)
@@ -107,7 +109,8 @@ class Timeline(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.plot)
         layout.addWidget(self.lanes)
-        layout.addLayout(controls)
+        layout.addWidget(self.controls)
+        self._plot_height = self.plot.minimumHeight()  # its fixed height
 
         self.slider.valueChanged.connect(self._on_slider)
         self.frame_box.valueChanged.connect(self.frame_requested)
@@ -151,6 +154,20 @@ class Timeline(QWidget):
         """Put the cursor in the frame box, its number selected: type a frame, Enter goes there."""
         self.frame_box.setFocus(Qt.ShortcutFocusReason)
         self.frame_box.selectAll()
+
+    def set_score_only(self, on: bool, plot_height: int = 0, tick_pixels: int = 0) -> None:
+        """Only the score curve, ``plot_height`` px tall with ``tick_pixels`` high axis numbers
+        (a talk's big strip), without the lanes and controls; or (``on`` False) everything back
+        as it was."""
+        self.lanes.setVisible(not on)
+        self.controls.setVisible(not on)
+        self.plot.setFixedHeight(plot_height if on and plot_height else self._plot_height)
+        font = None  # pyqtgraph's default
+        if on and tick_pixels:
+            font = QFont()
+            font.setPixelSize(tick_pixels)
+        for side in ("left", "bottom"):
+            self.plot.getPlotItem().getAxis(side).setStyle(tickFont=font)
 
     def set_speed(self, speed: float) -> None:
         """Show ``speed`` (the nearest offered) without asking for it."""

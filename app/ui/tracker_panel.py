@@ -53,6 +53,34 @@ def fill_tracker_combo(combo: QComboBox) -> None:
         combo.setItemData(combo.count() - 1, trackers.get(name).description, Qt.ToolTipRole)
 
 
+def fill_weights_combo(combo: QComboBox, name: str, imported: str | None) -> None:
+    """The weights choices of tracker ``name``: its shipped default, a file imported for it
+    (selected), and "Import file…"; without emitting changes."""
+    combo.blockSignals(True)
+    combo.clear()
+    shipped = trackers.get(name).default_weights() is not None
+    combo.addItem("Default (shipped)" if shipped else "Default — none shipped", None)
+    if imported:
+        combo.addItem(Path(imported).name, imported)
+        combo.setItemData(1, imported, Qt.ToolTipRole)
+        combo.setCurrentIndex(1)
+    combo.addItem("Import file…", IMPORT)
+    combo.blockSignals(False)
+
+
+def identify_or_report(path: str, error) -> tuple[str, str] | None:
+    """(tracker name, architecture) of checkpoint ``path``, or None after emitting ``error``
+    (title, message): a file that is not a usable checkpoint is shown, never fatal."""
+    QApplication.setOverrideCursor(Qt.WaitCursor)
+    try:
+        return trackers.identify_checkpoint(path)
+    except Exception as exc:  # noqa: BLE001 - CheckpointError, OSError, ...
+        error.emit("Cannot use this checkpoint", f"{Path(path).name}:\n\n{exc}")
+        return None
+    finally:
+        QApplication.restoreOverrideCursor()
+
+
 def default_tracker() -> str:
     """The recommended tracker (the best shipped one); NanoTrack (real weights exist) otherwise."""
     names = trackers.names()
@@ -157,15 +185,11 @@ class TrackerPanel(QWidget):
     def import_weights(self, path: str | Path) -> bool:
         """Use checkpoint ``path``: its tracker is recognised and selected. False on error."""
         path = str(path)
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            name, arch = trackers.identify_checkpoint(path)
-        except Exception as exc:  # noqa: BLE001 - CheckpointError, OSError, ...: shown, never fatal
-            self.error.emit("Cannot use this checkpoint", f"{Path(path).name}:\n\n{exc}")
+        found = identify_or_report(path, self.error)
+        if found is None:
             self._select_current_weights()
             return False
-        finally:
-            QApplication.restoreOverrideCursor()
+        name, arch = found
         self._imported[name] = path
         if name != self.tracker_name():
             self.set_tracker(name)  # rebuilds the weights combo, which picks up the import
@@ -206,18 +230,7 @@ class TrackerPanel(QWidget):
 
     def _fill_weights(self) -> None:
         name = self.tracker_name()
-        combo = self.weights_combo
-        combo.blockSignals(True)
-        combo.clear()
-        shipped = trackers.get(name).default_weights()
-        combo.addItem("Default (shipped)" if shipped else "Default — none shipped", None)
-        imported = self._imported.get(name)
-        if imported:
-            combo.addItem(Path(imported).name, imported)
-            combo.setItemData(1, imported, Qt.ToolTipRole)
-            combo.setCurrentIndex(1)
-        combo.addItem("Import file…", IMPORT)
-        combo.blockSignals(False)
+        fill_weights_combo(self.weights_combo, name, self._imported.get(name))
         self._update_note()
 
     def _update_note(self, *_args) -> None:

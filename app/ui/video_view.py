@@ -131,6 +131,7 @@ class VideoView(pg.GraphicsLayoutWidget):
         self._label_font = QFont()
         self._label_font.setPixelSize(LABEL_PIXELS)
         self._label_font.setWeight(QFont.Weight.DemiBold)
+        self.label_scale = 1.0  # chips and outlines larger than normal (demo mode on a projector)
         # Chips keep their screen size: a zoom changes their size on the frame, so re-place them.
         self.viewbox.sigRangeChanged.connect(lambda *_: self._place_labels())
 
@@ -189,9 +190,10 @@ class VideoView(pg.GraphicsLayoutWidget):
 
     def set_box(self, box: Box | None, colour: str = BOX_COLOUR) -> None:
         """Show ``box`` as the editable box (replacing any other); None removes it."""
+        pen = _cosmetic_pen(colour, 2.0 * self.label_scale)
         if self.roi is not None and box is not None and self.roi.isVisible():
             # Same handles, new place: no flicker and no lost hover state while stepping frames.
-            self.roi.setPen(_cosmetic_pen(colour))
+            self.roi.setPen(pen)
             self.roi.setPos((box[0], box[1]), finish=False)
             self.roi.setSize((box[2], box[3]), finish=False)
             return
@@ -201,7 +203,7 @@ class VideoView(pg.GraphicsLayoutWidget):
         if box is None:
             return
         x, y, w, h = box
-        roi = pg.ROI((x, y), (w, h), pen=_cosmetic_pen(colour), rotatable=False)
+        roi = pg.ROI((x, y), (w, h), pen=pen, rotatable=False)
         roi.hoverPen = _cosmetic_pen("#ffffff")
         for corner, anchor in (((0, 0), (1, 1)), ((1, 0), (0, 1)), ((0, 1), (1, 0)), ((1, 1), (0, 0))):
             roi.addScaleHandle(corner, anchor)
@@ -228,6 +230,16 @@ class VideoView(pg.GraphicsLayoutWidget):
 
     # -- every track's box ----------------------------------------------------------------------
 
+    def set_label_scale(self, scale: float) -> None:
+        """Draw the chips' text and the outlines ``scale`` times their normal size (1: normal)."""
+        self.label_scale = float(scale)
+        self._label_font.setPixelSize(round(LABEL_PIXELS * self.label_scale))
+        for _rect, chip in self._track_items:
+            chip.setFont(self._label_font)
+        if self.roi is not None:
+            self.roi.setPen(_cosmetic_pen(self.roi.pen.color().name(), 2.0 * self.label_scale))
+        self.set_track_boxes(self._overlays)
+
     def set_track_boxes(self, overlays: list[BoxOverlay]) -> None:
         """Draw the tracks' boxes on this frame, each with a label chip (items are reused)."""
         while len(self._track_items) < len(overlays):
@@ -248,12 +260,13 @@ class VideoView(pg.GraphicsLayoutWidget):
             item = overlays[i]
             if item.style in _OUTLINES:
                 width = 3.0 if item.selected else 1.5 if item.style == "dotted" else 2.0
-                rect.setPen(_cosmetic_pen(item.colour, width, _OUTLINES[item.style]))
+                rect.setPen(_cosmetic_pen(item.colour, width * self.label_scale, _OUTLINES[item.style]))
                 rect.setRect(QRectF(*item.box))
             rect.setVisible(item.style in _OUTLINES)
             chip.setText(item.text, color=readable_text_colour(item.chip))
             chip.fill = pg.mkBrush(item.chip)
-            chip.border = pg.mkPen(FLAG_COLOUR, width=2) if item.flagged else pg.mkPen(item.colour, width=1)
+            border = (FLAG_COLOUR, 2.0) if item.flagged else (item.colour, 1.0)
+            chip.border = pg.mkPen(border[0], width=border[1] * self.label_scale)
             chip.show()
         self._place_labels()
 

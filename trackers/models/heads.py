@@ -108,17 +108,32 @@ class _MultiLevel(nn.Module):
     def _loc_level(self, level: int, loc: torch.Tensor) -> torch.Tensor:
         return loc
 
-    def forward(
+    def levels(
         self, z_fs: Sequence[torch.Tensor], x_fs: Sequence[torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Each level's (cls, loc) before the fusion."""
         cls, loc = [], []
         for level, (z_f, x_f) in enumerate(zip(z_fs, x_fs, strict=True)):
             c, raw_loc = getattr(self, f"{self.prefix}{level + 2}")(z_f, x_f)
             cls.append(c)
             loc.append(self._loc_level(level, raw_loc))
+        return cls, loc
+
+    def fuse(self, cls: list[torch.Tensor], loc: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         if self.weighted:
             return _fuse(cls, self.cls_weight), _fuse(loc, self.loc_weight)
         return _fuse(cls, None), _fuse(loc, None)
+
+    def level_weights(self) -> torch.Tensor:
+        """The normalised weights ``fuse`` gives each level's cls: softmax(cls_weight), or 1 / L."""
+        if self.weighted:
+            return F.softmax(self.cls_weight.detach().float(), 0)
+        return torch.full((self.num_levels,), 1.0 / self.num_levels)
+
+    def forward(
+        self, z_fs: Sequence[torch.Tensor], x_fs: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.fuse(*self.levels(z_fs, x_fs))
 
 
 class MultiRPN(_MultiLevel):

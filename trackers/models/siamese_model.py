@@ -45,6 +45,9 @@ class SiameseModel(nn.Module):
         self.head_name = head_name
         self.add_module(head_name, head)
         self.zf: list[torch.Tensor] = []
+        #: ``track`` also returns each level's cls as ``cls_levels`` (B, L, C, H, W), from the
+        #: same forward (the inside view, trackers/inside.py); only multi-level heads have them
+        self.keep_levels = False
 
     @property
     def head_module(self) -> nn.Module:
@@ -66,5 +69,10 @@ class SiameseModel(nn.Module):
             raise RuntimeError("track() called before template()")
         xf = self.features(x)
         head = self.head_module
-        cls, loc = head(_as_head_input(self.zf, head), _as_head_input(xf, head))
+        z_in, x_in = _as_head_input(self.zf, head), _as_head_input(xf, head)
+        if self.keep_levels and hasattr(head, "levels"):
+            cls_levels, loc_levels = head.levels(z_in, x_in)
+            cls, loc = head.fuse(cls_levels, loc_levels)
+            return {"cls": cls, "loc": loc, "cls_levels": torch.stack(cls_levels, 1)}
+        cls, loc = head(z_in, x_in)
         return {"cls": cls, "loc": loc}
