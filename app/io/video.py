@@ -50,6 +50,15 @@ _BACKFILL_FRAMES = 48
 Progress = Callable[[int, int], object]
 
 
+def media_name(path: str | Path) -> str:
+    """What to call a video: the file's stem, or the sequence folder's name for the image
+    folder of a layout (OTB's ``<seq>/img``, MOT's ``<seq>/img1``)."""
+    p = Path(path)
+    if p.name in ("img", "img1") and p.parent.name:
+        p = p.parent
+    return p.stem if p.suffix and not p.is_dir() else p.name
+
+
 class SeekableVideo:
     """Base: bounds checks, a byte-bounded LRU frame cache and a lock (GUI worker threads)."""
 
@@ -72,7 +81,7 @@ class SeekableVideo:
 
     @property
     def name(self) -> str:
-        return self.path.stem if self.path.is_file() else self.path.name
+        return media_name(self.path)
 
     @property
     def cache_used_bytes(self) -> int:

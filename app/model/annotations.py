@@ -283,7 +283,8 @@ class Annotations:
     def relabel_edit(self, track_id: int, label: str | None = None, color: str | None = None) -> Edit:
         track = self.track(track_id)
         after = Track(track_id, label if label is not None else track.label, color or track.color)
-        return self._listing_labels(Edit(f"Relabel track {track_id}", (TrackChange(track.copy(), after),)))
+        text = f"Track {track_id} is now '{after.label}'" if after.label != track.label else f"Recolour track {track_id}"
+        return self._listing_labels(Edit(text, (TrackChange(track.copy(), after),)))
 
     # -- classes ---------------------------------------------------------------------------------
 

@@ -48,7 +48,9 @@ class FileActions(QObject):
         except (OSError, KeyError, IndexError, ValueError):
             return True  # the clip is still usable without its boxes
         self.window.undo_stack.setClean()  # the demo's own box is not the user's unsaved work
-        self.window.show_status("Demo clip: the ball's box is drawn — press T to track it.", 15000)
+        self.window.show_status(
+            "Demo clip: the ball's box is drawn — press T to track it (F11 for demo mode, then Space).", 15000
+        )
         return True
 
     def open_path(self, path: str | Path, recovery: Recovery | None = None) -> bool:

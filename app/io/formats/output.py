@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from app.io.formats.registry import ExportCancelled, ExportJob, FormatError
+from app.io.video import media_name
 
 MANIFEST = "frames.csv"
 MANIFEST_HEADER = ("image", "frame_index_0based")
@@ -85,12 +86,7 @@ def safe_name(text: str) -> str:
 def video_name(path: str) -> str:
     """A name for the video: the file's stem, or the sequence folder's name for the image folder
     of a layout (OTB's ``<seq>/img``, MOT's ``<seq>/img1``)."""
-    if not path:
-        return "video"
-    p = Path(path)
-    if p.name in ("img", "img1") and p.parent.name:
-        p = p.parent
-    return safe_name(p.stem if p.suffix and not p.is_dir() else p.name)
+    return safe_name(media_name(path)) if path else "video"
 
 
 def track_folder_name(track_id: int, label: str) -> str:
