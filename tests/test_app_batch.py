@@ -36,7 +36,7 @@ def make_batch(tmp_path, monkeypatch):
         model.apply(
             model.add_track_edit("car", boxes={f: FrameBox(b, reviewed=True) for f, b in keys.items()})
         )
-        task = VideoTask(str(folder), model.to_dict(), TrackerSpec("x"))
+        task = VideoTask(str(folder), model.to_dict(), TrackerSpec("siamban-mobilev2"))
         with open_video(folder) as video:
             stats = annotate(video, model, task.spec, DriftSettings())
             ref = {"path": str(folder), "frame_count": 10, "width": 80, "height": 60, "fps": video.fps}
@@ -70,8 +70,11 @@ def test_a_summary_naming_another_folder_is_refused(tmp_path):
 
 def test_the_app_reviews_a_batch_project_after_project(window, tmp_path, monkeypatch):  # noqa: F811
     out = make_batch(tmp_path, monkeypatch)
+    window.tracker_panel.set_tracker("siamfc")
     assert window.files.open_batch(out)
     assert window.batch_dock.isVisible()
+    # a correction re-tracks with the tracker the batch used
+    assert window.tracker_panel.tracker_name() == "siamban-mobilev2"
     panel = window.batch_panel
     assert [panel.list.topLevelItem(i).text(0) for i in range(3)] == ["many", "few", "broken"]
     assert window.session.project_path == out / "many" / "many.siamark.json"

@@ -44,6 +44,8 @@ class DocumentsController:
         self.autosave = autosave
         self.feedback = feedback
         self._tracker_name = tracker_name  # saved in the project's settings
+        #: the tracker the open project was saved with (None: a plain video, or not named)
+        self.project_tracker: str | None = None
         self._remember = remember  # the recent-files list
         self._autosaved_version = 0
         self._fingerprinted: tuple[object, str] = (None, "")  # (video path, its fingerprint)
@@ -62,6 +64,7 @@ class DocumentsController:
 
     def open_path(self, path: str | Path, progress: Progress | None = None) -> bool:
         """A video file, image folder or project file; errors are shown, never raised."""
+        self.project_tracker = None
         if str(path).endswith(PROJECT_SUFFIX):
             return self.open_project(path, progress=progress)
         return self.open_video(path, progress=progress)
@@ -119,6 +122,8 @@ class DocumentsController:
             return False
         session = self.session
         session.set_drift_settings(DriftSettings.from_dict(project.settings.get("drift", {})))
+        tracker = project.settings.get("tracker")
+        self.project_tracker = tracker if isinstance(tracker, str) else None
         if recovered_from is None:
             session.set_project_path(Path(path))
             self._remember(Path(path))

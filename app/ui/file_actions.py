@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import trackers
 from app.controllers.documents import DocumentsController
 from app.io.autosave import AutosaveStore, Recovery
 from app.model.groundtruth import GROUND_TRUTH_LABEL
@@ -78,6 +79,10 @@ class FileActions(QObject):
         if ok:
             self.window.presenter.schedule(now=True)
             self.window.view.fit()
+            # Re-tracking a corrected frame uses the tracker the project was made with (a batch
+            # project's, say), when this install has it.
+            if self.documents.project_tracker in trackers.names():
+                self.window.tracker_panel.set_tracker(self.documents.project_tracker)
             if recovery is None:
                 self.offer_groundtruth()
         return ok
