@@ -20,3 +20,48 @@ def _nobody_answers_questions(monkeypatch):
     from app.ui import dialogs
 
     monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: "discard")
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    """Settings go to a folder of this test, never to the user's."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, config_dir):
+    """The main window, shown; a test file that needs more (a folder open, a stand-in tracker)
+    overrides this fixture and asks for it."""
+    import threading
+
+    from app.ui.main_window import MainWindow
+
+    baseline = threading.active_count()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    # No tracking thread outlives the window.
+    assert not win.runs.tracking.running
+    if win.runs.tracking.last_thread is not None:
+        assert win.runs.tracking.last_thread.isFinished()
+    assert threading.active_count() <= baseline
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    """6 small frames: a red square moving right."""
+    import cv2
+    import numpy as np
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(6):
+        frame = np.full((48, 64, 3), 20 * i, np.uint8)
+        frame[10:30, 5 + 5 * i : 25 + 5 * i] = (0, 0, 255)  # a red square moving right
+        cv2.imwrite(str(folder / f"{i + 1:04d}.png"), frame)
+    return folder

@@ -75,13 +75,6 @@ class FakeMulti:
 
 
 @pytest.fixture
-def config_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "config"
-    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def fake_tracker(monkeypatch):
     monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
     monkeypatch.setattr(Scripted, "scores", {})
@@ -98,15 +91,10 @@ def frames_folder(tmp_path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, config_dir, fake_tracker, frames_folder):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    assert win.files.open_path(frames_folder)
-    yield win
-    win.close()
+def window(window, fake_tracker, frames_folder):
+    """The main window (conftest) with the frames open and the stand-in tracker."""
+    assert window.files.open_path(frames_folder)
+    return window
 
 
 def run(window, qtbot, action) -> None:

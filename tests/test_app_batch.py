@@ -17,7 +17,6 @@ from app.io.batch_results import read_batch
 from app.io.video import open_video
 from app.model.annotations import Annotations, FrameBox
 from tests.stand_ins import Drifting
-from tests.test_app_gui import config_dir, window  # noqa: F401 - fixtures
 from trackers.drift import DriftSettings
 
 
@@ -68,7 +67,7 @@ def test_a_summary_naming_another_folder_is_refused(tmp_path):
         read_batch(tmp_path)
 
 
-def test_the_app_reviews_a_batch_project_after_project(window, tmp_path, monkeypatch):  # noqa: F811
+def test_the_app_reviews_a_batch_project_after_project(window, tmp_path, monkeypatch):
     out = make_batch(tmp_path, monkeypatch)
     window.tracker_panel.set_tracker("siamfc")
     assert window.files.open_batch(out)
@@ -86,6 +85,6 @@ def test_the_app_reviews_a_batch_project_after_project(window, tmp_path, monkeyp
     assert window.session.project_path == out / "few" / "few.siamark.json"
 
 
-def test_a_folder_without_batch_results_says_so(window, tmp_path):  # noqa: F811
+def test_a_folder_without_batch_results_says_so(window, tmp_path):
     assert not window.files.open_batch(tmp_path)
     assert "not a Siamark batch summary" in window.last_error

@@ -165,18 +165,11 @@ def frames_folder(tmp_path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, frames_folder):
-    from app.ui.main_window import MainWindow
-
-    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(tmp_path / "config"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.files.open_path(frames_folder)
-    yield win
-    win.class_actions.picker.close()
-    win.close()
+def window(window, frames_folder):
+    """The main window (conftest) with the frames open; the class picker closed after."""
+    assert window.files.open_path(frames_folder)
+    yield window
+    window.class_actions.picker.close()
 
 
 def answer_text(monkeypatch, *answers: str) -> list[str]:

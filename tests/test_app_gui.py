@@ -29,42 +29,6 @@ def need(*paths: Path) -> None:
             pytest.skip(f"needs {path} (shared test data)")
 
 
-@pytest.fixture
-def config_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "config"
-    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def window(qtbot, config_dir):
-    from app.ui.main_window import MainWindow
-
-    baseline = threading.active_count()
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    # No tracking thread outlives the window.
-    assert not win.runs.tracking.running
-    if win.runs.tracking.last_thread is not None:
-        assert win.runs.tracking.last_thread.isFinished()
-    assert threading.active_count() <= baseline
-
-
-@pytest.fixture
-def image_folder(tmp_path) -> Path:
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    for i in range(6):
-        frame = np.full((48, 64, 3), 20 * i, np.uint8)
-        frame[10:30, 5 + 5 * i : 25 + 5 * i] = (0, 0, 255)  # a red square moving right
-        cv2.imwrite(str(folder / f"{i + 1:04d}.png"), frame)
-    return folder
-
-
 def nano_spec() -> TrackerSpec:
     return TrackerSpec("nanotrack", weights=str(NANOTRACK_V2), device="cpu")
 

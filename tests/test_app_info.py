@@ -23,25 +23,6 @@ GT_BOXES = [(10.0 + 4 * i, 12.0, 20.0, 16.0) for i in range(FRAMES)]
 
 
 @pytest.fixture
-def config_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "config"
-    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def window(qtbot, config_dir):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-
-
-@pytest.fixture
 def image_folder(tmp_path) -> Path:
     """A plain folder of 6 frames (no ground truth)."""
     folder = tmp_path / "frames"

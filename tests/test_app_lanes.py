@@ -19,10 +19,6 @@ from app.model.annotations import BoxSource, FrameBox, Track, tracked_box
 from app.model.spans import FrameState, Span, flagged_spans, frame_state, keyframe_marks, runs, track_spans
 from app.services.settings import Settings
 from app.ui.track_lanes import BODY, FLAG_COLOUR, ROW_HEIGHT
-from tests import test_app_gui
-
-# The window fixtures of the GUI tests.
-config_dir, image_folder, window = test_app_gui.config_dir, test_app_gui.image_folder, test_app_gui.window
 
 BOX = (4.0, 4.0, 10.0, 10.0)
 

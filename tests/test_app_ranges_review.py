@@ -193,13 +193,6 @@ def test_the_session_keeps_the_range_in_the_video_and_forgets_it_with_the_docume
 
 
 @pytest.fixture
-def config_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "config"
-    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def frames_folder(tmp_path) -> Path:
     folder = tmp_path / "frames"
     folder.mkdir()
@@ -209,16 +202,10 @@ def frames_folder(tmp_path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, config_dir, frames_folder):
-    from app.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.files.open_path(frames_folder)
-    yield win
-    win.close()
+def window(window, frames_folder):
+    """The main window (conftest) with the frames open."""
+    assert window.files.open_path(frames_folder)
+    return window
 
 
 def tracked_run(window, boxes: dict[int, FrameBox], label: str = "car") -> int:

@@ -19,7 +19,6 @@ from app.model.comparison import SLOT_COLOURS, Comparison
 from app.model.groundtruth import GROUND_TRUTH_LABEL
 from app.model.run_rules import Target
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
-from tests.test_app_gui import config_dir, image_folder, window  # noqa: F401 - fixtures
 
 #: per tracker name: how far the stand-in's box moves right per frame, and how long a frame takes
 STEP = {"siamfc": 1.0, "siamban-mobilev2": 2.0, "siamrpnpp-mobilev2": 3.0, "nanotrack": 4.0}
@@ -176,7 +175,7 @@ def test_comparison_model_keeps_results_and_measures_against_the_ground_truth():
 # -- the window ----------------------------------------------------------------------------------
 
 
-def start_comparison(window, qtbot, names=("siamfc", "siamban-mobilev2")):  # noqa: F811
+def start_comparison(window, qtbot, names=("siamfc", "siamban-mobilev2")):
     panel = window.compare_actions.panel
     panel.count_box.setValue(len(names))
     for card, name in zip(panel.cards, names, strict=False):
@@ -186,7 +185,7 @@ def start_comparison(window, qtbot, names=("siamfc", "siamban-mobilev2")):  # no
     qtbot.waitUntil(lambda: not window.comparisons.running, timeout=20_000)
 
 
-def test_compare_two_trackers_live_in_the_window(window, qtbot, image_folder, stand_in):  # noqa: F811
+def test_compare_two_trackers_live_in_the_window(window, qtbot, image_folder, stand_in):
     assert window.files.open_path(image_folder)
     window.go_to(1, now=True)
     window.set_box((5.0, 8.0, 20.0, 20.0))
@@ -258,7 +257,7 @@ def test_compare_two_trackers_live_in_the_window(window, qtbot, image_folder, st
     assert all(len(s) == 0 for pair in window.timeline.plot.compare_curves_shown() for s in pair)
 
 
-def test_stop_and_restart_a_comparison(window, qtbot, image_folder, stand_in):  # noqa: F811
+def test_stop_and_restart_a_comparison(window, qtbot, image_folder, stand_in):
     assert window.files.open_path(image_folder)
     window.set_box((5.0, 8.0, 20.0, 20.0))
     DELAY["siamfc"] = 0.3
@@ -280,13 +279,13 @@ def test_stop_and_restart_a_comparison(window, qtbot, image_folder, stand_in):  
     assert [s.status for s in comparison.slots] == ["done", "done"] and comparison.reached() == 5
 
 
-def test_comparison_needs_a_start_box(window, image_folder, stand_in):  # noqa: F811
+def test_comparison_needs_a_start_box(window, image_folder, stand_in):
     assert window.files.open_path(image_folder)
     window.compare_actions.start_action.trigger()
     assert not window.comparisons.running and "box" in window.last_error
 
 
-def test_iou_curves_per_tracker_with_ground_truth(window, qtbot, image_folder, stand_in):  # noqa: F811
+def test_iou_curves_per_tracker_with_ground_truth(window, qtbot, image_folder, stand_in):
     assert window.files.open_path(image_folder)
     annotations = window.session.annotations
     truth = {f: FrameBox((5.0 + 2 * f, 8.0, 20.0, 20.0)) for f in range(6)}  # moves 2 px a frame
@@ -304,7 +303,7 @@ def test_iou_curves_per_tracker_with_ground_truth(window, qtbot, image_folder, s
 
 
 @needs_shared
-def test_swap_in_a_weights_file(window, qtbot, image_folder, stand_in):  # noqa: F811
+def test_swap_in_a_weights_file(window, qtbot, image_folder, stand_in):
     assert window.files.open_path(image_folder)
     window.set_box((5.0, 8.0, 20.0, 20.0))
     start_comparison(window, qtbot)

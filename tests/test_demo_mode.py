@@ -19,11 +19,7 @@ from app.ui.demo_mode import BANNER_MS
 from app.ui.demo_overlays import DemoHud
 from app.ui.frame_labels import label_scale
 from app.ui.video_view import LABEL_PIXELS
-from tests import test_app_gui
 from tests.stand_ins import Drifting
-
-# The window fixtures of the GUI tests.
-config_dir, window = test_app_gui.config_dir, test_app_gui.window
 
 FRAMES = 30
 BOX = (10.0, 10.0, 12.0, 12.0)

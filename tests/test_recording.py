@@ -15,7 +15,6 @@ from PIL import Image
 from app.io.recording import gif_durations, output_size, suggested_path
 from app.model.annotations import tracked_box
 from app.ui.view_renderer import ViewOptions, ViewRenderer
-from tests.test_app_gui import config_dir, window  # noqa: F401 - fixtures
 from trackers.base import MapGeometry
 
 FRAMES, W, H = 10, 160, 120
@@ -37,7 +36,7 @@ def clip(tmp_path) -> Path:
 
 
 @pytest.fixture
-def tracked(window, clip):  # noqa: F811
+def tracked(window, clip):
     win = window
     """The clip with one track: a keyframe at 0, tracked boxes (a stand-in run) on 1..7, and
     response maps on frames 2 and 3."""
@@ -115,7 +114,7 @@ def test_dialog_offers_the_track_the_marked_range_and_the_video(tracked):
     dialog.reject()
 
 
-def test_record_is_disabled_while_tracking_and_needs_a_video(window):  # noqa: F811
+def test_record_is_disabled_while_tracking_and_needs_a_video(window):
     win = window
     assert win.record_view() is None and "Open a video" in win.last_error
     win.runs.running_changed.emit(True)

@@ -229,7 +229,7 @@ def write_summary(out: Path, items: list[Item], mode: str, seconds: float, inter
 class Bars:
     """An overall bar and one per running video (a terminal); plain lines otherwise."""
 
-    def __init__(self, total: int, frames_total: int | None = None):
+    def __init__(self, total: int):
         from tqdm import tqdm
 
         self.tqdm = tqdm
