@@ -65,3 +65,14 @@ def image_folder(tmp_path):
         frame[10:30, 5 + 5 * i : 25 + 5 * i] = (0, 0, 255)  # a red square moving right
         cv2.imwrite(str(folder / f"{i + 1:04d}.png"), frame)
     return folder
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread: the machine running the suite is small and busy; more threads thrash."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -9,7 +9,23 @@ import numpy as np
 import trackers
 
 
-class Drifting:
+class StandIn:
+    """What every stand-in for MultiTracker answers as a network-free MultiTracker would: the
+    appearance check and keyframes are accepted (the results carry no appearance)."""
+
+    device = "cpu"
+
+    def set_appearance(self, on):
+        self.appearance = bool(on)
+
+    def add_keyframe(self, object_id, frame, box):
+        pass
+
+    def set_inspect(self, on):
+        pass
+
+
+class Drifting(StandIn):
     """Each object's box moves 1 px right per frame from where it started, whichever way the
     run goes, with score ``score``; ``delay`` seconds per frame (to stop a run midway); the
     response map is ``response()`` placed by ``geometry(box)``."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMessageBox
 import trackers
 from app.engine.jobs import TrackerSpec
 from app.model.annotations import BoxSource
+from tests.stand_ins import StandIn
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = TrackerSpec("nanotrack", weights="x.pth")  # the MultiTracker is replaced below
@@ -52,7 +53,7 @@ class Scripted:
         return trackers.TrackResult(self.box, score, response, trackers.MapGeometry(x, y, 2.0), self.box)
 
 
-class FakeMulti:
+class FakeMulti(StandIn):
     """Per-object Scripted trackers; records how many objects each frame went through together."""
 
     device = "cpu"

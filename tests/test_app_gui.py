@@ -15,6 +15,7 @@ from PySide6.QtTest import QTest
 import trackers
 from app.engine.jobs import TrackerSpec
 from tests.shared_data import SEQUENCES, VIDEOS, WEIGHTS
+from tests.stand_ins import StandIn
 
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
 BAG_SEQUENCE = SEQUENCES / "vot_bag"
@@ -236,7 +237,7 @@ def test_tracker_error_is_shown_not_raised(window, qtbot, image_folder, monkeypa
 def use_single_trackers(monkeypatch, make_tracker):
     """Replace the MultiTracker with one that runs a ``make_tracker()`` per object."""
 
-    class PerObject:
+    class PerObject(StandIn):
         device = "cpu"
 
         def __init__(self, *args, **kwargs):

@@ -13,6 +13,7 @@ from app.engine.jobs import TrackerSpec, TrackJob
 from app.model.run_rules import Target
 from app.services.tracking_controller import TrackingController
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from tests.stand_ins import StandIn
 from trackers.io import list_images, read_groundtruth
 
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
@@ -61,7 +62,7 @@ def fake_result(box=(1, 1, 2, 2)):
     )
 
 
-class FakeMulti:
+class FakeMulti(StandIn):
     """Stands in for trackers.multi.MultiTracker: records what the worker asks of it."""
 
     device = "cpu"

@@ -1,4 +1,4 @@
-"""Calibrated confidence (trackers/calibration.py): the isotonic fit, AUROC, reliability, the
+"""Calibrated confidence (trackers/calibration.py): the logistic fit, AUROC, reliability, the
 stored maps keyed by the weights' SHA-256, the tracker applying its map, and ``calibrate`` /
 ``track --scores`` from the command line on real frames."""
 
@@ -20,7 +20,7 @@ from trackers.calibration import (
     SequenceRun,
     calibrate_runs,
     expected_calibration_error,
-    fit_isotonic,
+    fit_logistic,
     for_weights,
     held_out_scores,
     reliability,
@@ -32,27 +32,40 @@ from trackers.measured import sha256_of
 # -- the fit ---------------------------------------------------------------------------------------
 
 
-def test_isotonic_fit_recovers_a_known_probability():
+def test_logistic_fit_recovers_a_known_probability():
     rng = np.random.default_rng(0)
     raw = rng.random(20000)
-    success = rng.random(20000) < raw**2  # P(success | raw) = raw^2
-    cal = fit_isotonic(raw, success)
+    # P(success | raw) = sigmoid(2 logit(raw) - 1): the family the fit assumes
+    truth = 1 / (1 + np.exp(-(2 * np.log(raw / (1 - raw)) - 1)))
+    cal = fit_logistic(raw, rng.random(20000) < truth)
     for x in (0.2, 0.5, 0.8, 0.95):
-        assert cal(x) == pytest.approx(x**2, abs=0.04)
-    assert all(np.diff(cal.y) >= 0) and all(np.diff(cal.x) >= 0)
+        expected = 1 / (1 + np.exp(-(2 * np.log(x / (1 - x)) - 1)))
+        assert cal(x) == pytest.approx(expected, abs=0.02)
+    assert all(np.diff(cal.y) >= 0) and all(np.diff(cal.x) > 0)
 
 
-def test_isotonic_fit_pools_violators_and_never_claims_certainty():
-    # Scores in the wrong order at the top: pooled into one block at the mean rate.
-    cal = fit_isotonic([0.1, 0.2, 0.8, 0.9], [False, False, True, False])
-    assert cal(0.8) == cal(0.9)
+def test_logistic_fit_keeps_the_ranking_and_never_claims_certainty():
+    rng = np.random.default_rng(1)
+    raw = rng.random(500)
+    cal = fit_logistic(raw, rng.random(500) < raw)
+    mapped = cal.apply(raw)
+    assert np.array_equal(np.argsort(mapped, kind="stable"), np.argsort(raw, kind="stable"))
     assert 0 < cal(0.0) and cal(1.0) < 1
-    assert cal(0.85) == pytest.approx((1 + 1) / (2 + 2))
+    # Perfectly separated data: steep, but still short of 0 and 1.
+    steep = fit_logistic([0.1, 0.2, 0.8, 0.9], [False, False, True, True])
+    assert 0 < steep(0.1) < 0.5 < steep(0.9) < 1
 
 
-def test_isotonic_fit_needs_finite_scores():
+def test_a_score_that_ranks_failures_first_gives_a_flat_map():
+    rng = np.random.default_rng(2)
+    raw = rng.random(2000)
+    cal = fit_logistic(raw, rng.random(2000) < 1 - raw)
+    assert max(cal.y) - min(cal.y) < 1e-9
+
+
+def test_logistic_fit_needs_finite_scores():
     with pytest.raises(ValueError, match="no finite scores"):
-        fit_isotonic([math.nan], [True])
+        fit_logistic([math.nan], [True])
 
 
 @pytest.mark.parametrize(
@@ -129,14 +142,18 @@ def test_calibrate_runs_reports_held_out_figures():
     others = [r for r in runs if r.name != "s0"]
     raw = np.concatenate([r.raw[1:][np.isfinite(r.iou[1:])] for r in others])
     ok = np.concatenate([r.iou[1:][np.isfinite(r.iou[1:])] >= 0.5 for r in others])
-    assert np.allclose(held["s0"], fit_isotonic(raw, ok).apply(runs[0].raw))
+    assert np.allclose(held["s0"], fit_logistic(raw, ok).apply(runs[0].raw))
 
 
 def test_sequence_run_round_trips_through_json():
     run = _run("a", [1.0, 0.5, math.nan], [1.0, 0.7, math.nan])
     back = SequenceRun.from_dict("a", json.loads(json.dumps(run.to_dict())))
     assert np.allclose(back.raw, run.raw, equal_nan=True) and np.allclose(back.iou, run.iou, equal_nan=True)
-    assert back.frame_size == (100, 100)
+    assert back.frame_size == (100, 100) and back.appearance is None
+    run.appearance = np.array([1.0, 0.4, math.nan])
+    back = SequenceRun.from_dict("a", json.loads(json.dumps(run.to_dict())))
+    assert np.allclose(back.appearance, run.appearance, equal_nan=True)
+    assert [r[3] for r in back.results(back.raw)] == [0.4, pytest.approx(math.nan, nan_ok=True)]
 
 
 # -- stored maps -----------------------------------------------------------------------------------
@@ -226,6 +243,24 @@ def test_track_writes_scores_and_flags(tmp_path):
     assert [int(r[0]) for r in rows] == list(range(1, 13))
     assert all(len(r) == 3 and 0.0 <= float(r[1]) <= 1.0 for r in rows)
     assert rows[0][1:] == ["1.0000", ""]
+
+
+def test_scores_flags_include_the_appearance_rule(tmp_path):
+    from trackers.cli import write_scores
+    from trackers.drift import DriftSettings
+
+    box = (10.0, 10.0, 20.0, 20.0)
+    hold = DriftSettings().appearance_persist
+    n = DriftSettings().window + hold + 2
+    looks = [1.0] + [0.9] * (n - 1 - hold) + [0.1] * hold
+    path = tmp_path / "scores.csv"
+    write_scores(path, [box] * n, [1.0] * n, (640, 480), looks)
+    rows = [line.split(",", 2) for line in path.read_text().splitlines()]
+    flagged = [int(r[0]) for r in rows if r[2]]
+    assert flagged == [n], rows[-4:]  # held low for appearance_persist frames: the last one flagged
+    assert rows[-1][2].startswith("looks unlike the target")
+    write_scores(path, [box] * n, [1.0] * n, (640, 480))  # no appearance recorded: no such flag
+    assert not any(line.split(",", 2)[2] for line in path.read_text().splitlines())
 
 
 def test_scores_file_must_go_to_an_existing_folder(tmp_path, capsys):

@@ -19,13 +19,14 @@ from app.model.comparison import SLOT_COLOURS, Comparison
 from app.model.groundtruth import GROUND_TRUTH_LABEL
 from app.model.run_rules import Target
 from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from tests.stand_ins import StandIn
 
 #: per tracker name: how far the stand-in's box moves right per frame, and how long a frame takes
 STEP = {"siamfc": 1.0, "siamban-mobilev2": 2.0, "siamrpnpp-mobilev2": 3.0, "nanotrack": 4.0}
 DELAY = {}
 
 
-class Moving:
+class Moving(StandIn):
     """Stands in for trackers.multi.MultiTracker: the box moves STEP[name] px right per frame,
     the score is 0.5 + step / 10, after sleeping DELAY[name] seconds."""
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from app.model.annotations import Annotations, BoxSource, FrameBox, tracked_box
-from app.model.run_rules import Target, check_range, fuse_keyframe, fuse_span, run_targets
+from app.model.run_rules import (
+    Target,
+    check_range,
+    fuse_keyframe,
+    fuse_span,
+    keyframe_references,
+    run_targets,
+)
 from app.model.session import Session
 
 
@@ -35,7 +42,7 @@ KEY = FrameBox((10, 10, 20, 20), BoxSource.MANUAL)
 def test_a_run_stops_before_the_next_keyframe_and_at_end():
     annotations = model({5: KEY, 12: KEY})
     found = run_targets(annotations, [1], 5, 1)
-    assert found.targets == (Target(1, KEY.box, 12),) and found.any_box
+    assert found.targets == (Target(1, KEY.box, 12, ((12, KEY.box),)),) and found.any_box
     assert run_targets(annotations, [1], 12, 1).targets[0].stop == 30  # to the end
     assert run_targets(annotations, [1], 5, -1).targets[0].stop == -1  # back to the start
     assert run_targets(annotations, [1], 5, 1, end=8).targets[0].stop == 8  # capped
@@ -49,8 +56,17 @@ def test_nothing_to_track_tells_no_box_from_no_room():
     empty = run_targets(annotations, [1], 3, 1)
     assert empty.targets == () and not empty.any_box  # no box on the start frame
     assert run_targets(annotations, [1, 99], 5, -1).targets == (
-        Target(1, KEY.box, -1),
+        Target(1, KEY.box, -1, ((6, KEY.box),)),
     )  # unknown ids skipped
+
+
+def test_a_run_compares_with_the_nearest_other_keyframes():
+    other = FrameBox((50, 10, 20, 20), BoxSource.MANUAL)
+    annotations = model({2: KEY, 5: KEY, 9: other, 20: KEY, 28: other, 7: tracked_box((1, 1, 5, 5), 0.9)})
+    (target,) = run_targets(annotations, [1], 9, 1).targets
+    # Manual boxes only, the start frame left out, nearest first, at most MAX_KEYFRAME_REFERENCES.
+    assert target.references == ((5, KEY.box), (2, KEY.box), (20, KEY.box))
+    assert keyframe_references(annotations.track(1), 28)[0] == (20, KEY.box)
 
 
 def test_a_run_to_a_keyframe_two_or_more_frames_away_is_fused():

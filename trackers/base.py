@@ -12,6 +12,9 @@ Conventions, stated once for the whole engine:
   (``Tracker.calibration``, fitted per shipped weights file: trackers/calibration.py) the score
   is the estimated probability that the box overlaps the target by IoU >= 0.5; the network's
   own score is then kept in ``TrackResult.extras["raw_score"]``.
+* **Appearance** (``set_appearance``): ``TrackResult.extras["appearance"]``, the cosine of the
+  tracked box's template-branch features against the manual boxes' (trackers/appearance.py),
+  for the drift flags; off by default, as it costs a template-branch forward per frame.
 * **Response maps** are float32 (rows, cols) arrays in [0, 1]; ``MapGeometry`` places each
   cell on the image so a GUI can overlay the map without knowing the tracker.
 """
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
+from trackers.appearance import AppearanceMemory
 
 Box = tuple[float, float, float, float]
 
@@ -126,14 +131,39 @@ class Tracker(ABC):
     calibration: Callable[[float], float] | None = None
     #: results carry ``extras["inside"]`` (trackers/inside.py); change it with ``set_inspect``
     inspect: bool = False
+    #: results carry ``extras["appearance"]`` (trackers/appearance.py); see ``set_appearance``
+    appearance: bool = False
 
     def __init__(self) -> None:
         self._state: Any = None
         self._last_good: TrackResult | None = None
+        self._memory: AppearanceMemory | None = None
 
     def set_inspect(self, on: bool) -> None:
         """Record what each frame weighed (``extras["inside"]``); trackers without a record ignore it."""
         self.inspect = bool(on)
+
+    def set_appearance(self, on: bool) -> None:
+        """From the next ``init`` on, each result carries ``extras["appearance"]``: how much the
+        tracked box looks like the manual boxes (cosine of the template-branch features, the
+        best over the references; trackers/appearance.py). One template-branch forward per
+        frame; trackers without a template branch ignore it."""
+        self.appearance = bool(on)
+
+    def add_keyframe(self, frame: np.ndarray, box: Box) -> None:
+        """Another manual box of this target (a keyframe elsewhere in the video), after ``init``:
+        the appearance check compares with it too. The template stays the start box's: blended
+        with a keyframe's it measured no better (resources/weights/README.md)."""
+        if self._state is None:
+            raise RuntimeError("add_keyframe() after init()")
+        if self._memory is None:
+            return
+        frame = as_bgr_frame(frame)
+        self._memory.add(self._embedding(frame, validate_box(box, frame.shape)))
+
+    def _embedding(self, frame: np.ndarray, box: Box) -> np.ndarray | None:
+        """The template branch's features of ``box`` on ``frame`` (None: this tracker has none)."""
+        return None
 
     @property
     def initialised(self) -> bool:
@@ -144,6 +174,10 @@ class Tracker(ABC):
         box = validate_box(box, frame.shape)
         self._last_good = None
         self._init(frame, box)
+        self._memory = None
+        if self.appearance:
+            start = self._embedding(frame, box)
+            self._memory = AppearanceMemory(start) if start is not None else None
 
     def track(self, frame: np.ndarray) -> TrackResult:
         if self._state is None:
@@ -156,6 +190,8 @@ class Tracker(ABC):
             if self.calibration is not None:
                 result.extras["raw_score"] = result.score
                 result.score = float(min(max(self.calibration(result.score), 0.0), 1.0))
+            if self._memory is not None and result.box[2] > 0 and result.box[3] > 0:
+                result.extras["appearance"] = self._memory.similarity(self._embedding(frame, result.box))
             self._last_good = result
             return result
         # A NaN / inf from the network must not poison the state of the following frames.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trackers.base import Box, Tracker
+from trackers.base import Box, Tracker, TrackResult
 from trackers.io import SourceError, atomic_write_text, open_source
 from trackers.metrics import evaluate, valid_mask
 
@@ -26,12 +26,14 @@ def run_sequence(
     init_box: Box,
     progress: Progress | None = None,
     max_frames: int | None = None,
+    on_result: Callable[[TrackResult], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Init on the first frame, track the rest (up to ``max_frames`` frames in all).
 
     Returns ``boxes`` (N, 4) with row 0 = the init box, ``scores`` (N,) with score 1 for the
     init frame, and the seconds spent inside ``tracker.track`` only: init and reading or
     decoding frames are not timed, so a lazily read source gives the same fps as a preloaded one.
+    ``on_result`` sees each tracked frame's whole result (its extras).
     """
     total = len(frames) if hasattr(frames, "__len__") else None
     it = iter(frames)
@@ -54,6 +56,8 @@ def run_sequence(
         seconds += time.perf_counter() - t0
         boxes.append(tuple(float(v) for v in result.box))
         scores.append(float(result.score))
+        if on_result is not None:
+            on_result(result)
         if progress:
             progress(len(boxes), total, seconds)
     return np.asarray(boxes, dtype=np.float64), np.asarray(scores, dtype=np.float64), seconds

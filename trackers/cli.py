@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import shlex
@@ -199,14 +200,16 @@ class _ReadFrames:
             yield frame
 
 
-def write_scores(path, boxes, scores, frame_size) -> None:
-    """``frame,score,flags`` per frame (1-based; flags: the drift monitor's reasons, ``;``-separated)."""
+def write_scores(path, boxes, scores, frame_size, appearance=None) -> None:
+    """``frame,score,flags`` per frame (1-based; flags: the drift monitor's reasons, ``;``-separated).
+    ``appearance``: the tracker's ``extras["appearance"]`` per frame (row 0: the init frame)."""
     import csv
     import io
 
     from trackers.drift import DriftSettings, monitor_run
 
-    results = ((f, tuple(boxes[f]), float(scores[f])) for f in range(1, len(boxes)))
+    looks = [math.nan] * len(boxes) if appearance is None else appearance
+    results = ((f, tuple(boxes[f]), float(scores[f]), float(looks[f])) for f in range(1, len(boxes)))
     flags = monitor_run(DriftSettings(), 0, tuple(boxes[0]), results, frame_size)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -236,12 +239,21 @@ def cmd_track(args) -> int:
             "not P(IoU >= 0.5) (python -m trackers calibrate fits one)",
             file=sys.stderr,
         )
+    # The drift flags of --scores compare each box with the first one through the template branch.
+    appearance = [1.0]
+    if args.scores:
+        tracker.set_appearance(True)
     progress = _ProgressPrinter()
     frames = _ReadFrames(source)
     started = time.perf_counter()
     try:
         boxes, scores, seconds = run_sequence(
-            tracker, frames, box, progress=progress, max_frames=args.max_frames
+            tracker,
+            frames,
+            box,
+            progress=progress,
+            max_frames=args.max_frames,
+            on_result=lambda r: appearance.append(r.extras.get("appearance", math.nan)),
         )
     finally:
         progress.finish()
@@ -257,7 +269,7 @@ def cmd_track(args) -> int:
         )
     write_boxes(out, boxes)
     if args.scores:
-        write_scores(args.scores, boxes, scores, frames.size)
+        write_scores(args.scores, boxes, scores, frames.size, appearance)
     fps = (len(boxes) - 1) / seconds if seconds > 0 else float("nan")
     # End to end: decoding (overlapped), the first frame's init and the tracking, all frames.
     e2e = len(boxes) / wall if wall > 0 else float("nan")

@@ -133,9 +133,14 @@ class MultiTracker:
         """
         frame = as_bgr_frame(frame)
         tracker = self._new_tracker()
+        tracker.set_appearance(self._prototype.appearance)
         tracker.init(frame, box)
         template = self._runner.template_state() if self.shares_network else None
         self._objects[object_id] = _Object(tracker, template)
+
+    def add_keyframe(self, object_id: Hashable, frame: np.ndarray, box: Box) -> None:
+        """Another manual box of ``object_id`` for its appearance check (``Tracker.add_keyframe``)."""
+        self._objects[object_id].tracker.add_keyframe(frame, box)
 
     def remove(self, object_id: Hashable) -> None:
         """Stop tracking ``object_id`` (KeyError naming the tracked ids when it is not one of them)."""
@@ -165,6 +170,10 @@ class MultiTracker:
         """Every object's results carry ``extras["inside"]`` (trackers/inside.py) while on."""
         for tracker in (self._prototype, *(obj.tracker for obj in self._objects.values())):
             tracker.set_inspect(on)
+
+    def set_appearance(self, on: bool) -> None:
+        """Objects added from now on carry ``extras["appearance"]`` (``Tracker.set_appearance``)."""
+        self._prototype.set_appearance(on)
 
     def track(self, frame: np.ndarray) -> dict[Hashable, TrackResult]:
         """Every object's result on ``frame`` (any frame: next, previous, or further away)."""

@@ -55,6 +55,36 @@ class NetworkRunner:
     def track(self, patches) -> dict[str, np.ndarray]:
         return _to_host(self.model.track(self._batch(patches)))
 
+    @torch.inference_mode()
+    def template_features(self, patch: np.ndarray) -> TemplateState:
+        """What ``template(patch)`` would store (the features; a mask a tracker sets afterwards
+        is not among them), while the template on the model stays the one tracked against."""
+        saved = {k: v for k, v in vars(self.model).items() if _is_template_value(v)}
+        try:
+            self.model.template(self._batch(patch))
+            fresh = {k: v for k, v in vars(self.model).items() if _is_template_value(v) and v is not saved.get(k)}
+        finally:
+            self.load_template_state(saved)
+        if not fresh:
+            raise ValueError(f"{type(self.model).__name__}.template() stored no features")
+        return fresh
+
+    def embed(self, patch: np.ndarray) -> np.ndarray:
+        """The appearance check's embedding of one template crop (trackers/appearance.py): each
+        feature map of ``template_features`` averaged over its central 3x3 cells, the target
+        without its context, as one float32 vector. Pooled, it says what is in the box rather
+        than where: on the validation runs the full maps' cosine moved with small shifts of a
+        right box, and caught fewer failures at the same false-flag rate."""
+        parts = []
+        for value in self.template_features(patch).values():
+            for t in value if isinstance(value, list) else [value]:
+                if t.dim() == 4:
+                    h, w = t.shape[-2:]
+                    t = t[..., max(0, (h - 3) // 2) : (h + 3) // 2, max(0, (w - 3) // 2) : (w + 3) // 2]
+                    t = t.mean(dim=(-2, -1))
+                parts.append(t.float().reshape(-1))
+        return torch.cat(parts).cpu().numpy()
+
     # --- several objects on one network -----------------------------------------------------
     def template_state(self) -> TemplateState:
         """What the last ``template()`` stored on the model (features, kernels, masks).
@@ -172,6 +202,13 @@ class SharedNetworkSearch:
             return self.track(frame)
         finally:
             self._given_outputs = None
+
+    def _template_patch(self, frame: np.ndarray, box) -> np.ndarray:
+        """The template crop of ``box`` on ``frame``, as ``init`` crops it."""
+        raise NotImplementedError
+
+    def _embedding(self, frame: np.ndarray, box) -> np.ndarray | None:
+        return self.net.embed(self._template_patch(frame, box))
 
     def _network_outputs(self, frame: np.ndarray) -> dict[str, np.ndarray]:
         if self._given_outputs is not None:

@@ -101,11 +101,17 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
         self._score_size = c.score_size(self._instance_size)
         self._prepare_grid(self._score_size)
         self._avg = np.mean(frame, axis=(0, 1))
-        s_z = round(context_side(size[0], size[1], c.context_amount))
-        z = self.crop(frame, center, c.exemplar_size, s_z, self._avg)
+        z = self._template_patch(frame, box)
         self.net.template(z)
         self._exemplar = z  # kept for the inside view (a reference, no copy)
         self._state = TargetState(center, size)
+
+    def _template_patch(self, frame: np.ndarray, box: Box) -> np.ndarray:
+        """The exemplar crop of ``box``, padded with the init frame's mean colour."""
+        c = self.config
+        center, size = box_to_center(box, self.CENTER_HALF_MINUS_ONE)
+        s_z = round(context_side(size[0], size[1], c.context_amount))
+        return self.crop(frame, center, c.exemplar_size, s_z, self._avg)
 
     def _state_box(self) -> Box:
         return center_to_box(self._state.center, self._state.size)

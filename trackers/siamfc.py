@@ -102,6 +102,15 @@ class SiamFCTracker(SharedNetworkSearch, Tracker):
         self._exemplar = z[..., ::-1]  # BGR, for the inside view (a view, no copy)
         self._state = SiamFCState(center, target_sz, z_sz, x_sz)
 
+    def _template_patch(self, frame: np.ndarray, box: Box) -> np.ndarray:
+        """The exemplar crop of ``box`` as ``_init`` makes it, cropped from the BGR frame (the
+        crop works per channel) to save converting the whole frame."""
+        c = self.config
+        center = np.array([box[1] - 1 + (box[3] - 1) / 2, box[0] - 1 + (box[2] - 1) / 2])
+        target_sz = np.array([box[3], box[2]])
+        z_sz = np.sqrt(np.prod(target_sz + c.context * np.sum(target_sz)))
+        return crop_siamfc(frame, center, z_sz, c.exemplar_size, self._avg[::-1])[..., ::-1]
+
     def _state_box(self) -> Box:
         st = self._state
         return self._to_box(st.center, st.target_sz)

@@ -7,7 +7,7 @@ backward consistency check. A run is one undo step. Which frames a run covers is
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -179,6 +179,7 @@ class RunsController(QObject):
         self._flags = RunFlags(
             session.drift_settings, job.targets, session.boxes_at(job.start), session.video.size
         )
+        job = replace(job, appearance=self._flags.wants_appearance)
         self._frames.clear()
         self.tracking.start(job)
         self.follow = True

@@ -112,7 +112,8 @@ def _store_run(video, annotations, settings, job: TrackJob, tick, cancelled) -> 
     went the whole way."""
     flags = RunFlags(settings, job.targets, annotations.boxes_at(job.start), video.size)
     expected, seen = job.frames(annotations.frame_count), 0
-    for step in track_frames(replace(job, source=video.reader()), cancelled):
+    run = replace(job, source=video.reader(), appearance=flags.wants_appearance)
+    for step in track_frames(run, cancelled):
         entries = flags.entries(step.index, step.results, annotations.boxes_at(step.index))
         for track_id, entry in entries.items():
             changes = annotations.tracked_changes(track_id, [(step.index, entry)])

@@ -3,6 +3,7 @@ keyframe it reached: the same rules for the GUI's runs and for ``siamark batch``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from app.model.annotations import Annotations, BoxChange, FrameBox, tracked_box
@@ -29,6 +30,11 @@ class RunFlags:
         for target in targets:
             self.monitors[target.track_id].reset(target.box)
 
+    @property
+    def wants_appearance(self) -> bool:
+        """Whether the run's results should carry ``extras["appearance"]`` (``TrackJob.appearance``)."""
+        return self.settings.appearance_ratio > 0
+
     def entries(
         self, index: int, results: Mapping[int, object], stored: Mapping[int, Box]
     ) -> dict[int, FrameBox]:
@@ -38,7 +44,9 @@ class RunFlags:
         for track_id, result in results.items():
             others = {k: b for k, b in stored.items() if k != track_id}
             others.update({k: r.box for k, r in results.items() if k != track_id})
-            flag = self.monitors[track_id].update(index, result.box, result.score, self.frame_size)
+            flag = self.monitors[track_id].update(
+                index, result.box, result.score, self.frame_size, result.extras.get("appearance", math.nan)
+            )
             same = converged_with(
                 result.box,
                 self.start_boxes.get(track_id),

@@ -47,6 +47,9 @@ class TrackJob:
     direction: int = 1
     #: needed when ``source`` is a callable; a path's source knows its own length.
     frame_count: int | None = None
+    #: results carry ``extras["appearance"]`` for the drift flags (one template-branch forward
+    #: per frame and target; each target's ``references`` join its start box)
+    appearance: bool = False
 
     def frames(self, count: int) -> range:
         """The frame indices the run visits after ``start``, in order."""
@@ -91,6 +94,7 @@ def track_frames(
         tracker = trackers.multi.MultiTracker(
             spec.name, weights=spec.weights, device=spec.device, preset=spec.preset
         )
+        tracker.set_appearance(job.appearance)
         if cancelled():
             return
         first = get_frame(job.start)
@@ -98,6 +102,9 @@ def track_frames(
         for target in job.targets:
             tracker.add(target.track_id, first, target.box)
             stops[target.track_id] = target.stop
+            if job.appearance:
+                for index, box in target.references:
+                    tracker.add_keyframe(target.track_id, get_frame(index), box)
         if on_ready is not None:
             on_ready(f"{spec.name} on {tracker.device}")
         frames = job.frames(count)

@@ -25,6 +25,9 @@ class Target:
     #: the first frame, in the run's direction, this target must not write (its next manual
     #: keyframe, or one past the end / -1); None: the end of the video in that direction.
     stop: int | None = None
+    #: (frame, box) of other manual keyframes of the track: the appearance check compares the
+    #: tracked boxes with these too
+    references: tuple[tuple[int, Box], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,20 @@ def run_targets(
         if end is not None:
             stop = min(stop, end) if direction == 1 else max(stop, end)
         if (stop - span.start) * direction > 0:
-            targets.append(Target(track_id, entry.box, stop))
+            targets.append(Target(track_id, entry.box, stop, keyframe_references(track, start)))
     return Targets(tuple(targets), any_box)
+
+
+#: keyframes a run's appearance check compares with besides its start box: each costs a frame
+#: read at the start of the run and a little per tracked frame
+MAX_KEYFRAME_REFERENCES = 3
+
+
+def keyframe_references(track: Track, start: int) -> tuple[tuple[int, Box], ...]:
+    """The track's manual boxes nearest to ``start`` (not ``start`` itself), nearest first."""
+    manual = [f for f in track.manual_frames() if f != start and track.get(f).box is not None]
+    nearest = sorted(manual, key=lambda f: (abs(f - start), f))[:MAX_KEYFRAME_REFERENCES]
+    return tuple((f, track.get(f).box) for f in nearest)
 
 
 def fuse_keyframe(annotations: Annotations, targets: tuple[Target, ...], start: int) -> int | None:

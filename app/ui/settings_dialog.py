@@ -52,6 +52,22 @@ DRIFT_FIELDS = (
     ),
     ("persist", "… for frames in a row", "How long the score must stay below the start level", 1, 50, 1),
     (
+        "appearance_ratio",
+        "Flag a box that looks unlike the target ×",
+        "Template-branch similarity to the manual boxes against its start level (0: off, no cost)",
+        0.0,
+        1.0,
+        0.05,
+    ),
+    (
+        "appearance_persist",
+        "… for frames in a row",
+        "How long the similarity must stay below that fraction of its start level",
+        1,
+        50,
+        1,
+    ),
+    (
         "max_size_change",
         "Flag a size change above ×",
         "Box size change from one frame to the next",
