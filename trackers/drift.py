@@ -3,9 +3,10 @@
 Two checks (GitHub issue 6, item 4):
 
 * ``DriftMonitor`` watches a tracking run one frame at a time and flags a frame when the
-  tracker's score is low, when the score collapses against its recent mean, or when the box
-  jumps in size or aspect ratio from one frame to the next. ``pause_on_flag`` tells the caller
-  to stop the run there.
+  tracker's score is low, collapses against its recent mean or stays below the target's start
+  level, when the box stops looking like the manual boxes (the tracker's ``extras["appearance"]``,
+  trackers/appearance.py), or when the box jumps in size, aspect ratio or position, collapses or
+  leaves the frame. ``pause_on_flag`` tells the caller to stop the run there.
 * ``consistency_flags`` / ``forward_backward`` compare a forward run with a backward run over
   the same frames and flag the frames where the two disagree (IoU below a threshold).
 
