@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trackers.calibration import SequenceRun, drift_quality, held_out_scores
+from trackers.calibration import SequenceRun, best_held_out, drift_quality
 from trackers.drift import DetectionQuality, DriftSettings
 from trackers.tune import parse_grid
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     defaults = DriftSettings()
     for tracker in args.tracker:
         runs = [SequenceRun.from_dict(name, data) for name, data in records[tracker].items()]
-        scores = held_out_scores(runs)
+        _fit, scores = best_held_out(runs)
         # setting -> sequence -> its quality (measured once, summed per fold below)
         table: dict[str, dict[str, DetectionQuality]] = {}
         labels: dict[str, str] = {}

@@ -150,8 +150,8 @@ def test_run_flags_show_an_appearance_that_stays_low():
 
     box = (10.0, 10.0, 20.0, 20.0)
     flags = RunFlags(DriftSettings(window=2, appearance_persist=2), (Target(1, box),), {1: box}, (100, 100))
-    assert flags.wants_appearance
-    assert not RunFlags(DriftSettings(appearance_ratio=0), (Target(1, box),), {1: box}, None).wants_appearance
+    assert flags.settings.checks_appearance
+    assert not DriftSettings(appearance_ratio=0).checks_appearance
 
     def result(look):
         return TrackResult(box, 0.9, np.zeros((2, 2), np.float32), MapGeometry(0, 0, 1), box, extras={"appearance": look})

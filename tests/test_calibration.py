@@ -18,6 +18,7 @@ from trackers.base import MapGeometry, Tracker, TrackResult
 from trackers.calibration import (
     Calibration,
     SequenceRun,
+    best_held_out,
     calibrate_runs,
     expected_calibration_error,
     fit_logistic,
@@ -137,7 +138,9 @@ def test_calibrate_runs_reports_held_out_figures():
     assert entry["frames"] == 4 * 199
     assert entry["auroc"] > 0.7 and entry["auroc_held_out"] > 0.7
     assert entry["ece_held_out"] < entry["ece_raw"] + 0.05
-    held = held_out_scores(runs)
+    method, held = best_held_out(runs)
+    assert method == entry["fit"] == "logistic"  # raw scores spread over (0, 1)
+    assert all(np.array_equal(held[n], v) for n, v in held_out_scores(runs, "logistic").items())
     # Held out: s0's scores come from a map fitted on s1..s3 only.
     others = [r for r in runs if r.name != "s0"]
     raw = np.concatenate([r.raw[1:][np.isfinite(r.iou[1:])] for r in others])

@@ -261,10 +261,10 @@ def test_appearance_held_well_below_its_start_level_is_flagged():
 
 def test_appearance_rule_is_off_at_zero_skips_nan_and_restarts_with_reset():
     m = monitor(appearance_ratio=0.0, appearance_persist=1, window=2)
-    assert not m.wants_appearance
+    assert not m.settings.checks_appearance
     assert not any(m.update(1 + i, BOX, 0.9, None, a) for i, a in enumerate([0.9, 0.9, 0.0, 0.0]))
     m = monitor(appearance_ratio=0.5, appearance_persist=1, window=2)
-    assert m.wants_appearance
+    assert m.settings.checks_appearance
     assert not any(m.update(1 + i, BOX, 0.9, None, a) for i, a in enumerate([0.9, math.nan, 0.9, math.nan]))
     assert m.update(5, BOX, 0.9, None, 0.1).startswith("looks unlike the target")
     m.reset(BOX, 10)  # a manual box: its own start level

@@ -5,9 +5,9 @@ each network has its own scale (one sits near 0.9 on a lost target, another near
 one). ``python -m trackers calibrate`` runs each shipped model over the validation set, pairs
 every tracked frame's raw score with whether its box overlaps the truth by IoU >= 0.5, and fits
 a monotone map from one to the other: logistic (Platt scaling on the logit of the raw score) or
-isotonic, whichever does better on sequences it was not fitted on (``choose_fit``). The maps live in ``resources/weights/calibration.json`` next to the weights, each keyed
-by its weights file's SHA-256: a map applies only to the exact file it was fitted for
-(``for_weights``).
+isotonic, whichever does better on sequences it was not fitted on (``best_held_out``). The maps
+live in ``resources/weights/calibration.json`` next to the weights, each keyed by its weights
+file's SHA-256: a map applies only to the exact file it was fitted for (``for_weights``).
 
 Strictly monotone on purpose: it keeps the raw score's ranking (so the AUROC of telling failures
 from good frames is the raw score's), and two parameters cannot invent structure a dozen
@@ -130,7 +130,7 @@ def fit_logistic(raw: Sequence[float], success: Sequence[bool]) -> Calibration:
     the isotonic fit held out: the isotonic map's flat steps tie frames the raw score tells apart
     (held-out AUROC 0.844 against 0.878) and its sparse middle bins are off by more (held-out
     ECE 0.086 against 0.048). Where softmax scores pile up within 1e-4 of 1, the fitted slope
-    maps them all to 1.0 and the isotonic fit is the better one: ``choose_fit``.
+    maps them all to 1.0 and the isotonic fit is the better one: ``best_held_out``.
     """
     x = np.asarray(raw, float)
     ok = np.asarray(success, bool)
@@ -304,7 +304,7 @@ def run_uncalibrated(tracker, sequence) -> SequenceRun:
     from trackers.metrics import iou, valid_mask
 
     saved, tracker.calibration = tracker.calibration, None
-    appearance = [1.0]
+    appearance, was_on = [1.0], tracker.appearance
     tracker.set_appearance(True)  # recorded for the drift flags' appearance rule
     try:
         boxes, raw, _seconds = run_sequence(
@@ -315,6 +315,7 @@ def run_uncalibrated(tracker, sequence) -> SequenceRun:
         )
     finally:
         tracker.calibration = saved
+        tracker.set_appearance(was_on)
     overlap = iou(boxes, sequence.groundtruth)
     overlap[~valid_mask(sequence.groundtruth)] = math.nan
     h, w = sequence.frames[0].shape[:2]
@@ -331,19 +332,20 @@ def tracked_frames(runs: Sequence[SequenceRun]) -> tuple[np.ndarray, np.ndarray]
     return np.concatenate(raw), np.concatenate(ok)
 
 
-#: the two ways to fit a map; ``choose_fit`` picks one per model by its held-out figures
+#: the two ways to fit a map; ``best_held_out`` picks one per model by its held-out figures
 FITS = {"isotonic": fit_isotonic, "logistic": fit_logistic}
 
+#: a fit's name and each run's held-out scores through it (``best_held_out``)
+HeldOut = tuple[str, dict[str, np.ndarray]]
 
-def calibrate_runs(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Fit the map on every run with the fit ``choose_fit`` picks; measure it on each sequence
-    with a map fitted without it (``scores``: ``held_out_scores(runs)`` when the caller has
-    them already)."""
+
+def calibrate_runs(runs: Sequence[SequenceRun], held: HeldOut | None = None) -> dict[str, Any]:
+    """Fit the map on every run with the fit ``best_held_out`` picks; measure it on each sequence
+    with a map fitted without it (``held``: ``best_held_out(runs)`` when the caller has it)."""
     raw, ok = tracked_frames(runs)
-    method = choose_fit(runs)
+    method, scores = held or best_held_out(runs)
     fitted = FITS[method](raw, ok)
     # What the map does on a sequence it has not seen: the honest figures for the model card.
-    scores = held_out_scores(runs, method) if scores is None else scores
     held_out = _held_out_frames(runs, scores)
     return {
         "map": fitted.to_dict(),
@@ -364,22 +366,24 @@ def _held_out_frames(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray])
     return np.concatenate([scores[r.name][1:][np.isfinite(r.iou[1:])] for r in runs])
 
 
-def choose_fit(runs: Sequence[SequenceRun]) -> str:
+def best_held_out(runs: Sequence[SequenceRun]) -> HeldOut:
     """The fit whose held-out scores tell failures from good frames best (AUROC), the better
-    calibrated one (ECE) on a tie: measured per model, as their raw scores differ in kind."""
+    calibrated one (ECE) on a tie, and those scores: measured per model, as their raw scores
+    differ in kind."""
     _raw, ok = tracked_frames(runs)
+    scores = {method: held_out_scores(runs, method) for method in FITS}
 
     def figures(method: str) -> tuple[float, float]:
-        held = _held_out_frames(runs, held_out_scores(runs, method))
+        held = _held_out_frames(runs, scores[method])
         return round(roc_auc(held, ok), 3), -expected_calibration_error(held, ok)
 
-    return max(FITS, key=figures)
+    method = max(FITS, key=figures)
+    return method, scores[method]
 
 
-def held_out_scores(runs: Sequence[SequenceRun], method: str | None = None) -> dict[str, np.ndarray]:
-    """Each run's scores through a map fitted on the other runs only (``method``: a key of
-    ``FITS``; None: the one ``choose_fit`` picks)."""
-    fit = FITS[method or choose_fit(runs)]
+def held_out_scores(runs: Sequence[SequenceRun], method: str) -> dict[str, np.ndarray]:
+    """Each run's scores through a map fitted on the other runs only (``method``: a key of ``FITS``)."""
+    fit = FITS[method]
     out = {}
     for run in runs:
         others = [r for r in runs if r is not run]

@@ -413,9 +413,9 @@ def cmd_calibrate(args) -> int:
     from trackers.bench import load_sequence
     from trackers.calibration import (
         CALIBRATION_FILE,
+        best_held_out,
         calibrate_runs,
         drift_quality,
-        held_out_scores,
         run_uncalibrated,
         write_file,
     )
@@ -433,9 +433,9 @@ def cmd_calibrate(args) -> int:
         for seq in sequences:
             runs.append(run_uncalibrated(tracker, seq))
             print(f"{seq.name}: {name} {len(seq.frames)} frames", file=sys.stderr, flush=True)
-        held_out = held_out_scores(runs)
-        entry = calibrate_runs(runs, held_out)
-        quality = drift_quality(runs, held_out)
+        held = best_held_out(runs)
+        entry = calibrate_runs(runs, held)
+        quality = drift_quality(runs, held[1])
         entry["drift_held_out"] = {
             "failures": quality.failures,
             "caught_within_5": quality.caught,

@@ -129,6 +129,11 @@ class DriftSettings:
             value = getattr(self, name)
             _require(isinstance(value, bool), f"drift.{name}: expected true or false, got {value!r}")
 
+    @property
+    def checks_appearance(self) -> bool:
+        """Whether the appearance rule is on: runs then need the trackers' appearance check."""
+        return self.appearance_ratio > 0
+
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -206,11 +211,6 @@ class DriftMonitor:
         self._box: Box | None = None
         self._frame: int | None = None
 
-    @property
-    def wants_appearance(self) -> bool:
-        """Whether ``update`` uses an ``appearance`` value (the tracker's check can stay off)."""
-        return self.settings.appearance_ratio > 0
-
     def reset(self, box: Box | None = None, frame: int | None = None) -> None:
         """Start of a run (or a restart) from a manual box: forget the scores seen so far."""
         self._scores.clear()
@@ -268,7 +268,7 @@ class DriftMonitor:
     def _appearance_reasons(self, appearance: float) -> list[str]:
         s = self.settings
         appearance = _as_number(appearance)
-        if s.appearance_ratio <= 0 or not math.isfinite(appearance):
+        if not s.checks_appearance or not math.isfinite(appearance):
             return []
         if len(self._look_start) < s.window:
             self._look_start.append(appearance)

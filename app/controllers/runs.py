@@ -179,7 +179,7 @@ class RunsController(QObject):
         self._flags = RunFlags(
             session.drift_settings, job.targets, session.boxes_at(job.start), session.video.size
         )
-        job = replace(job, appearance=self._flags.wants_appearance)
+        job = replace(job, appearance=session.drift_settings.checks_appearance)
         self._frames.clear()
         self.tracking.start(job)
         self.follow = True

@@ -112,7 +112,7 @@ def _store_run(video, annotations, settings, job: TrackJob, tick, cancelled) -> 
     went the whole way."""
     flags = RunFlags(settings, job.targets, annotations.boxes_at(job.start), video.size)
     expected, seen = job.frames(annotations.frame_count), 0
-    run = replace(job, source=video.reader(), appearance=flags.wants_appearance)
+    run = replace(job, source=video.reader(), appearance=settings.checks_appearance)
     for step in track_frames(run, cancelled):
         entries = flags.entries(step.index, step.results, annotations.boxes_at(step.index))
         for track_id, entry in entries.items():

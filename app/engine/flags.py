@@ -30,11 +30,6 @@ class RunFlags:
         for target in targets:
             self.monitors[target.track_id].reset(target.box)
 
-    @property
-    def wants_appearance(self) -> bool:
-        """Whether the run's results should carry ``extras["appearance"]`` (``TrackJob.appearance``)."""
-        return self.settings.appearance_ratio > 0
-
     def entries(
         self, index: int, results: Mapping[int, object], stored: Mapping[int, Box]
     ) -> dict[int, FrameBox]:
