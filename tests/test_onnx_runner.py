@@ -63,6 +63,48 @@ def test_the_fast_path_tracks_as_pytorch_does_on_real_frames(name):
             assert np.mean(ious) > mean_floor and min(ious) > min_floor, (backend, min(ious), np.mean(ious))
 
 
+@needs_shared
+@pytest.mark.parametrize("name", ["siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2", "siamfc"])
+def test_the_appearance_embedding_runs_in_openvino_as_in_pytorch(name, monkeypatch, tmp_path):
+    monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path))
+    frames, box = bag(12)
+    reference = trackers.create(name, device="cpu", backend="torch")
+    fast = trackers.create(name, device="cpu", backend="openvino")
+    for tracker in (reference, fast):
+        tracker.init(frames[0], box)
+    before = {k: v.clone() if hasattr(v, "clone") else v for k, v in fast.net.template_state().items()}
+    x, y, w, h = box
+    for i, frame in enumerate(frames[1:]):
+        patch = reference._template_patch(frame, (x + 3 * i, y - 2 * i, w, h))
+        want, got = reference.net.embed(patch), fast.net.embed(patch)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+    assert not fast.net.embed_fallback
+    assert any(p.name.endswith(".onnx") for p in (tmp_path / "onnx").iterdir())
+    # the template tracked against is the one init set, untouched by the embeddings
+    for key, value in fast.net.template_state().items():
+        if hasattr(value, "shape"):
+            assert (value == before[key]).all(), key
+
+
+def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch):
+    frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    reference = trackers.create("siamcross-mobilev2", device="cpu", backend="torch")
+    tracker = trackers.create("siamcross-mobilev2", device="cpu", backend="openvino")
+
+    def cannot(*_args, **_kwargs):
+        raise RuntimeError("Unsupported: ONNX export of some operator")
+
+    monkeypatch.setattr(onnx_runner, "export_graph", cannot)
+    onnx_runner._sessions.clear()
+    monkeypatch.setenv("SIAMARK_CACHE_DIR", "/nonexistent-siamark-cache")
+    patch = reference._template_patch(frame, (100.0, 80.0, 40.0, 40.0))
+    with pytest.warns(RuntimeWarning, match="appearance check runs in PyTorch"):
+        got = tracker.net.embed(patch)
+    assert "Unsupported" in tracker.net.embed_fallback and not tracker.net.fallback
+    np.testing.assert_allclose(got, reference.net.embed(patch), rtol=1e-5, atol=1e-6)
+
+
 def test_backend_choice(monkeypatch):
     import torch
 

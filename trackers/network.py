@@ -59,10 +59,12 @@ class NetworkRunner:
     def template_features(self, patch: np.ndarray) -> TemplateState:
         """What ``template(patch)`` would store (the features; a mask a tracker sets afterwards
         is not among them), while the template on the model stays the one tracked against."""
-        saved = {k: v for k, v in vars(self.model).items() if _is_template_value(v)}
+        saved = {k: v for k, v in vars(self.model).items() if is_template_value(v)}
         try:
             self.model.template(self._batch(patch))
-            fresh = {k: v for k, v in vars(self.model).items() if _is_template_value(v) and v is not saved.get(k)}
+            fresh = {
+                k: v for k, v in vars(self.model).items() if is_template_value(v) and v is not saved.get(k)
+            }
         finally:
             self.load_template_state(saved)
         if not fresh:
@@ -70,20 +72,9 @@ class NetworkRunner:
         return fresh
 
     def embed(self, patch: np.ndarray) -> np.ndarray:
-        """The appearance check's embedding of one template crop (trackers/appearance.py): each
-        feature map of ``template_features`` averaged over its central 3x3 cells, the target
-        without its context, as one float32 vector. Pooled, it says what is in the box rather
-        than where: on the validation runs the full maps' cosine moved with small shifts of a
-        right box, and caught fewer failures at the same false-flag rate."""
-        parts = []
-        for value in self.template_features(patch).values():
-            for t in value if isinstance(value, list) else [value]:
-                if t.dim() == 4:
-                    h, w = t.shape[-2:]
-                    t = t[..., max(0, (h - 3) // 2) : (h + 3) // 2, max(0, (w - 3) // 2) : (w + 3) // 2]
-                    t = t.mean(dim=(-2, -1))
-                parts.append(t.float().reshape(-1))
-        return torch.cat(parts).cpu().numpy()
+        """The appearance check's embedding of one template crop (trackers/appearance.py), as
+        one float32 vector: ``pooled_centre`` of ``template_features``."""
+        return pooled_centre(self.template_features(patch)).cpu().numpy()
 
     # --- several objects on one network -----------------------------------------------------
     def template_state(self) -> TemplateState:
@@ -92,7 +83,7 @@ class NetworkRunner:
         Those are the model's plain tensor attributes (parameters and buffers live elsewhere),
         so every architecture is covered without naming its attributes here.
         """
-        state = {k: v for k, v in vars(self.model).items() if _is_template_value(v)}
+        state = {k: v for k, v in vars(self.model).items() if is_template_value(v)}
         if not state:
             raise ValueError(f"{type(self.model).__name__} keeps no template tensors: call template() first")
         return state
@@ -151,7 +142,23 @@ class NetworkRunner:
             self.load_template_state(saved)
 
 
-def _is_template_value(value: Any) -> bool:
+def pooled_centre(features: TemplateState) -> torch.Tensor:
+    """Each feature map averaged over its central 3x3 cells, the target without its context,
+    all concatenated (float32, 1-D). Pooled, it says what is in the box rather than where: on
+    the validation runs the full maps' cosine moved with small shifts of a right box, and caught
+    fewer failures at the same false-flag rate. Plain tensor code, so the fast path exports it."""
+    parts = []
+    for value in features.values():
+        for t in value if isinstance(value, list) else [value]:
+            if t.dim() == 4:
+                h, w = t.shape[-2:]
+                t = t[..., max(0, (h - 3) // 2) : (h + 3) // 2, max(0, (w - 3) // 2) : (w + 3) // 2]
+                t = t.mean(dim=(-2, -1))
+            parts.append(t.float().reshape(-1))
+    return torch.cat(parts)
+
+
+def is_template_value(value: Any) -> bool:
     if isinstance(value, torch.Tensor):
         return True
     return isinstance(value, list) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)
