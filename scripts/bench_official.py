@@ -4,7 +4,11 @@ For each seed tracker, a network of the official layout is built with random (se
 weights, saved, and loaded by both sides: the official tracker class from a snapshot of its
 repository, and ``trackers.create`` (the fast CPU path unless ``--backend torch``). Frames are
 held in memory; the two alternate (official, ours, official, ours) and the faster round of each
-is reported, with the ratio. Nothing of the official code ships with Siamark: point the script
+is reported, with the ratio. Beside it, the arithmetic each side does per second (the search
+branch's FLOPs per frame x fps) against what PyTorch's own large f32 matrix product reaches on
+the same threads, measured in the same process: where our side computes at or above that, the
+ratio can only grow by doing less arithmetic (or lower precision), not by faster code. Nothing of the official code ships with
+Siamark: point the script
 at snapshots (``git clone`` or the ``fetch`` tool) and install ``yacs`` (pysot's config).
 
     python scripts/bench_official.py --pysot DIR --siamban DIR --siamfc DIR \\
@@ -113,6 +117,31 @@ class Official:
         return SimpleNamespace(box=self._track(frame), score=math.nan)
 
 
+def peak_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of PyTorch's f32 matrix product on this CPU and thread count: a practical ceiling."""
+    import time
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def search_gflop(tracker, frame, box) -> float:
+    """FLOPs of one frame's search forward (all its crops), counted on the PyTorch model."""
+    from trackers.flops import count_flops
+
+    tracker.init(frame, box)
+    patches = np.asarray(tracker.search_patch(frame))
+    batch = torch.from_numpy(patches if patches.ndim == 4 else patches[None]).permute(0, 3, 1, 2).float()
+    model = tracker.net.model
+    return count_flops(model, batch, fn=model.track).gflops
+
+
 def run_each_apart(args, pairs) -> int:
     """One process per pair: pysot and SiamBAN keep their configuration in a global, and each
     pair starts from cold thread pools."""
@@ -189,10 +218,16 @@ def main() -> int:
                 fps["ours"].append(bench_one(ours, ours_name, seq)["fps"])
             row = {"tracker": label, "official_fps": max(fps["official"]), "ours_fps": max(fps["ours"])}
             row["ratio"] = row["ours_fps"] / row["official_fps"]
+            row["gflop_per_frame"] = search_gflop(ours, frames[0], seq.init_box)
+            row["peak_gflops"] = peak_gflops()
+            for side in ("official", "ours"):
+                row[f"{side}_gflops"] = row["gflop_per_frame"] * row[f"{side}_fps"]
             rows.append(row)
             print(
                 f"{label:34s} official {row['official_fps']:6.1f} fps   ours {row['ours_fps']:6.1f} fps"
-                f"   ratio {row['ratio']:.2f}",
+                f"   ratio {row['ratio']:.2f}\n{'':34s} {row['gflop_per_frame']:.2f} GFLOP / frame:"
+                f" official {row['official_gflops']:.0f}, ours {row['ours_gflops']:.0f} GFLOP/s;"
+                f" PyTorch f32 matrix product {row['peak_gflops']:.0f} GFLOP/s",
                 flush=True,
             )
     if args.json:
