@@ -87,7 +87,14 @@ def test_the_appearance_embedding_runs_in_openvino_as_in_pytorch(name, monkeypat
             assert (value == before[key]).all(), key
 
 
-def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch):
+def unusable_cache(monkeypatch, tmp_path) -> None:
+    """A cache folder that can be neither read nor created (its parent is a file)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("SIAMARK_CACHE_DIR", str(blocker / "cache"))
+
+
+def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch, tmp_path):
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
     reference = trackers.create("siamcross-mobilev2", device="cpu", backend="torch")
     tracker = trackers.create("siamcross-mobilev2", device="cpu", backend="openvino")
@@ -97,7 +104,7 @@ def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch):
 
     monkeypatch.setattr(onnx_runner, "export_graph", cannot)
     onnx_runner._sessions.clear()
-    monkeypatch.setenv("SIAMARK_CACHE_DIR", "/nonexistent-siamark-cache")
+    unusable_cache(monkeypatch, tmp_path)
     patch = reference._template_patch(frame, (100.0, 80.0, 40.0, 40.0))
     with pytest.warns(RuntimeWarning, match="appearance check runs in PyTorch"):
         got = tracker.net.embed(patch)
@@ -205,7 +212,7 @@ def test_closing_read_ahead_early_stops_its_thread(spare_cores):
     assert len(produced) < 20  # bounded: it stopped, not ran through all 1000 frames
 
 
-def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch):
+def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch, tmp_path):
     frames, box = (
         [np.random.default_rng(i).integers(0, 255, (240, 320, 3), np.uint8) for i in range(3)],
         (
@@ -223,7 +230,7 @@ def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch):
 
     monkeypatch.setattr(onnx_runner, "export_graph", cannot)
     onnx_runner._sessions.clear()
-    monkeypatch.setenv("SIAMARK_CACHE_DIR", "/nonexistent-siamark-cache")
+    unusable_cache(monkeypatch, tmp_path)
     for t in (reference, tracker):
         t.init(frames[0], box)
     with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):

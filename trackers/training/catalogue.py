@@ -61,9 +61,19 @@ def load_entries(path: Path = SOURCES) -> list[Entry]:
             raise CatalogueError(f"{path}: {raw['name']}: unknown format {raw['format']!r}")
         repo = repos[raw["repo"]]
         commit = raw.get("commit", repo["commit"])  # a sequence only in the repository's history
-        entries.append(Entry(raw["name"], raw["repo"], commit, raw["frames"],
-                             raw["gt"], raw["format"], raw.get("content", ""), repo.get("licence", ""),
-                             int(raw.get("start", 1))))
+        entries.append(
+            Entry(
+                raw["name"],
+                raw["repo"],
+                commit,
+                raw["frames"],
+                raw["gt"],
+                raw["format"],
+                raw.get("content", ""),
+                repo.get("licence", ""),
+                int(raw.get("start", 1)),
+            )
+        )
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
         raise CatalogueError(f"{path}: sequence names repeat")
@@ -80,15 +90,18 @@ def git_dir(mirror: Path, repo: str) -> Path:
 
 def _tree(gitdir: Path, commit: str, path: str) -> dict[str, bytes]:
     """Every file under ``path`` at ``commit``: name relative to ``path`` -> bytes."""
-    proc = subprocess.run(["git", f"--git-dir={gitdir}", "archive", "--format=tar", commit, path],
-                          capture_output=True, check=False)
+    proc = subprocess.run(
+        ["git", f"--git-dir={gitdir}", "archive", "--format=tar", commit, path],
+        capture_output=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise CatalogueError(f"{gitdir}: {commit}:{path}: {proc.stderr.decode().strip()}")
     files = {}
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
         for member in tar.getmembers():
             if member.isfile():
-                files[member.name[len(path):].lstrip("/")] = tar.extractfile(member).read()
+                files[member.name[len(path) :].lstrip("/")] = tar.extractfile(member).read()
     return files
 
 
@@ -134,13 +147,18 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
     if entry.format == "mask":
         boxes = [mask_box(png) for png in _images(_tree(gitdir, entry.commit, entry.gt))]
     else:
-        gt = subprocess.run(["git", f"--git-dir={gitdir}", "show", f"{entry.commit}:{entry.gt}"],
-                            capture_output=True, check=True).stdout.decode()
+        gt = subprocess.run(
+            ["git", f"--git-dir={gitdir}", "show", f"{entry.commit}:{entry.gt}"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
         boxes = boxes_from_text(gt, entry.format)
     # A sub-sequence (UAV123's name_k): its ground truth covers the frames from ``start`` on.
     frames = frames[entry.start - 1 :]
     if len(boxes) < 2 or len(boxes) > len(frames):
-        raise CatalogueError(f"{entry.name}: {len(frames)} frames but {len(boxes)} boxes (from frame {entry.start})")
+        raise CatalogueError(
+            f"{entry.name}: {len(frames)} frames but {len(boxes)} boxes (from frame {entry.start})"
+        )
     frames = frames[: len(boxes)]
     with staged_folder(target) as staging:
         (staging / "img").mkdir()
@@ -148,15 +166,26 @@ def materialise(entry: Entry, mirror: Path, out: Path) -> Path:
             (staging / "img" / f"{i:04d}.jpg").write_bytes(data)  # OpenCV reads by content, not suffix
         lines = ["NaN,NaN,NaN,NaN" if b is None else ",".join(f"{v:g}" for v in b) for b in boxes]
         (staging / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
-        source = {"repo": entry.repo, "commit": entry.commit, "frames": entry.frames, "gt": entry.gt,
-                  "format": entry.format, "licence": entry.licence, "start": entry.start}
+        source = {
+            "repo": entry.repo,
+            "commit": entry.commit,
+            "frames": entry.frames,
+            "gt": entry.gt,
+            "format": entry.format,
+            "licence": entry.licence,
+            "start": entry.start,
+        }
         (staging / "source.json").write_text(json.dumps(source, indent=2) + "\n")
     return target
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trackers.training.catalogue", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mirror", type=Path, required=True, help="folder of fetched snapshots (<owner>+<name>/repo)")
+    parser = argparse.ArgumentParser(
+        prog="python -m trackers.training.catalogue", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--mirror", type=Path, required=True, help="folder of fetched snapshots (<owner>+<name>/repo)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="where the OTB-layout sequences go")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--validation", action="store_true", help="only the manifest's validation sequences")
@@ -167,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
 
         validation = set(shipped_validation())
         for entry in load_entries():
-            if (args.validation and entry.name not in validation) or (args.train and entry.name in validation):
+            if (args.validation and entry.name not in validation) or (
+                args.train and entry.name in validation
+            ):
                 continue
             folder = materialise(entry, args.mirror, args.out)
             print(f"{entry.name}: {len(list((folder / 'img').iterdir()))} frames -> {folder}")

@@ -32,7 +32,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (mixed precision on CUDA only)")
     p.add_argument("--recipe", metavar="FILE", help="recipe JSON (default: resources/recipes/<tracker>.json)")
     p.add_argument("--resume", action="store_true", help="continue from the last epoch checkpoint")
-    p.add_argument("--backbone-weights", metavar="FILE", help="ImageNet backbone file (MobileNetV2-1.0 or EfficientNet-Lite0)")
+    p.add_argument(
+        "--backbone-weights",
+        metavar="FILE",
+        help="ImageNet backbone file (MobileNetV2-1.0 or EfficientNet-Lite0)",
+    )
+    p.add_argument(
+        "--teacher", metavar="FILE", help="NanoTrack v2 weights whose response maps the cls map learns too"
+    )
     p.add_argument("--manifest", metavar="FILE", help="which data trains / evaluates (JSON)")
     p.add_argument("--cache-dir", metavar="DIR", help="video frames and pair cache (default: user cache)")
     p.add_argument("--pairs-per-epoch", type=int)
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             backbone_weights=args.backbone_weights,
             cache_dir=args.cache_dir,
             resume=args.resume,
+            teacher=args.teacher,
         )
         if args.dry_run:
             split = {

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from trackers.keys import check_keys
 from trackers.pysot_tracker import AnchorTracker, PointTracker
@@ -202,6 +203,8 @@ class SiamCrossFamily(Family):
         "loc_weight": 1.1,
         "iou_loss": "log",
         "radius": 16.0,
+        # BCE of the cls map against a teacher's foreground probabilities (trackers/training/teacher.py)
+        "distill_weight": 0.0,
     }
 
     def __init__(self, config, search_size, options=None):
@@ -241,7 +244,18 @@ class SiamCrossFamily(Family):
         loc = losses.iou_loss(pred, target, self.opt["iou_loss"])
         o = self.opt
         total = o["cls_weight"] * cls + o["align_weight"] * align + o["loc_weight"] * loc
-        return {"cls": cls, "align": align, "loc": loc, "total": total}
+        terms = {"cls": cls, "align": align, "loc": loc}
+        if o["distill_weight"] > 0:
+            # positive pairs only: on a negative pair (the search crop holds another object) the
+            # teacher often scores that object as the target, the opposite of what it teaches
+            keep = pos.flatten(1).any(1)
+            terms["distill"] = (
+                F.binary_cross_entropy_with_logits(out["cls"][keep, 0], batch["teacher_cls"][keep])
+                if keep.any()
+                else out["cls"].sum() * 0.0
+            )
+            total = total + o["distill_weight"] * terms["distill"]
+        return {**terms, "total": total}
 
 
 def family_for(info: TrackerInfo, config, search_size: int, options=None) -> Family:

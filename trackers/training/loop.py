@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 
 import trackers
 from trackers.architectures import build
-from trackers.checkpoints import load_strict, read_state_dict
+from trackers.checkpoints import CheckpointError, load_strict, read_state_dict
 from trackers.devices import resolve_device
 from trackers.io import atomic_write_text
 from trackers.training.backbone import (
@@ -41,6 +41,7 @@ from trackers.training.families import family_for
 from trackers.training.manifest import Manifest, check_training_tracks
 from trackers.training.plot import plot_losses
 from trackers.training.sampling import PairSampler, SamplingConfig
+from trackers.training.teacher import ResponseTeacher
 
 EXPORT_LIMIT = 20_000_000
 CHECKPOINT_FORMAT = "siamark-training-checkpoint/1"
@@ -83,6 +84,7 @@ class Trainer:
         backbone_weights: str | Path | None = None,
         cache_dir: str | Path | None = None,
         resume: bool = False,
+        teacher: str | Path | None = None,
         model: torch.nn.Module | None = None,
         log: Callable[[str], None] = _stderr,
     ) -> None:
@@ -115,6 +117,7 @@ class Trainer:
             raise TrainingError(f"no training tracks found in {', '.join(map(str, data or []))}")
         self.sampler = PairSampler(self.train_tracks, sampling, self.manifest.kind_weights)
 
+        self.teacher = self._teacher(teacher, sampling.search_size)
         self.custom_model = model is not None
         self.model = model if model is not None else build(self.arch)
         self.init_note = self._initialise(init, backbone_weights)
@@ -155,6 +158,28 @@ class Trainer:
         if mode == "imagenet" or (mode == "auto" and has_imagenet_backbone(self.model)):
             return init_imagenet_backbone(self.model, self.family.rgb, backbone_weights) + head_note
         return "random initialisation" + head_note
+
+    def _teacher(self, weights, search_size: int):
+        wants = self.family.opt.get("distill_weight", 0.0) > 0
+        if weights is None:
+            if wants:
+                raise TrainingError(
+                    "the recipe's loss has distill_weight > 0: pass --teacher (NanoTrack v2 weights)"
+                )
+            return None
+        if not wants:
+            raise TrainingError(
+                f"--teacher: the {self.family.name} recipe gives it no weight (loss.distill_weight)"
+            )
+        points = getattr(self.family, "points", None)
+        if points is None:
+            raise TrainingError(f"--teacher: the {self.family.name} family has no score points to distil at")
+        try:
+            teacher = ResponseTeacher(weights, points, search_size)
+        except (CheckpointError, OSError, ValueError) as exc:
+            raise TrainingError(f"--teacher {weights}: {exc}") from exc
+        self.log(f"teacher: {teacher.source}, distill_weight {self.family.opt['distill_weight']:g}")
+        return teacher
 
     def _optimizer(self) -> torch.optim.Optimizer:
         r = self.recipe
@@ -237,6 +262,10 @@ class Trainer:
         for g in self.optimizer.param_groups:
             g["lr"] = lr * g["lr_mult"]
         batch = to_device(batch, self.device, self.memory_format)
+        if self.teacher is not None:
+            batch["teacher_cls"] = self.teacher(batch["template"].cpu(), batch["search"].cpu()).to(
+                self.device
+            )
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             out = self.family.forward(self.model, batch["template"], batch["search"], batch)
         terms = self.family.loss(out, batch)

@@ -128,8 +128,12 @@ def write_span(track: Track, span: Span, out: Path, teachers: str = TEACHERS) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m trackers.training.pseudo", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", nargs="+", required=True, metavar="PATH", help="unlabelled videos or folders of them")
+    p = argparse.ArgumentParser(
+        prog="python -m trackers.training.pseudo", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--data", nargs="+", required=True, metavar="PATH", help="unlabelled videos or folders of them"
+    )
     p.add_argument("--out", type=Path, required=True, help="where the pseudo-labelled sequences go")
     p.add_argument("--nano-onnx", nargs=2, required=True, metavar=("BACKBONE", "HEAD"))
     p.add_argument("--vit-onnx", required=True, metavar="FILE", help="VitTrack's vitTracker.onnx")
@@ -162,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             write_span(track, span, args.out)
         kept = sum(s.kept for s in spans)
         total += kept
-        print(f"{track.sequence}: {len(spans)} spans, {kept} labelled frames of {len(track.frames)}", flush=True)
+        print(
+            f"{track.sequence}: {len(spans)} spans, {kept} labelled frames of {len(track.frames)}", flush=True
+        )
     print(f"{total} pseudo-labelled frames -> {args.out}")
     return 0
 
