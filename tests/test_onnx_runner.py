@@ -87,8 +87,17 @@ def test_the_appearance_embedding_runs_in_openvino_as_in_pytorch(name, monkeypat
             assert (value == before[key]).all(), key
 
 
-def unusable_cache(monkeypatch, tmp_path) -> None:
-    """A cache folder that can be neither read nor created (its parent is a file)."""
+def exports_fail(monkeypatch, tmp_path) -> None:
+    """No graph can be had: exporting raises (here, not in a child process: the app's tests turn
+    that on), nothing is compiled yet, and the cache folder can be neither read nor created (its
+    parent is a file)."""
+
+    def cannot(*_args, **_kwargs):
+        raise RuntimeError("Unsupported: ONNX export of some operator")
+
+    monkeypatch.setattr(onnx_runner, "export_graph", cannot)
+    monkeypatch.setattr(onnx_runner, "_export_elsewhere", False)
+    onnx_runner._sessions.clear()
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("SIAMARK_CACHE_DIR", str(blocker / "cache"))
@@ -99,12 +108,7 @@ def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch, tmp
     reference = trackers.create("siamcross-mobilev2", device="cpu", backend="torch")
     tracker = trackers.create("siamcross-mobilev2", device="cpu", backend="openvino")
 
-    def cannot(*_args, **_kwargs):
-        raise RuntimeError("Unsupported: ONNX export of some operator")
-
-    monkeypatch.setattr(onnx_runner, "export_graph", cannot)
-    onnx_runner._sessions.clear()
-    unusable_cache(monkeypatch, tmp_path)
+    exports_fail(monkeypatch, tmp_path)
     patch = reference._template_patch(frame, (100.0, 80.0, 40.0, 40.0))
     with pytest.warns(RuntimeWarning, match="appearance check runs in PyTorch"):
         got = tracker.net.embed(patch)
@@ -225,12 +229,7 @@ def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch, tm
     reference = trackers.create("siamban-mobilev2", device="cpu", backend="torch")
     tracker = trackers.create("siamban-mobilev2", device="cpu", backend="openvino")
 
-    def cannot(*_args, **_kwargs):
-        raise RuntimeError("Unsupported: ONNX export of some operator")
-
-    monkeypatch.setattr(onnx_runner, "export_graph", cannot)
-    onnx_runner._sessions.clear()
-    unusable_cache(monkeypatch, tmp_path)
+    exports_fail(monkeypatch, tmp_path)
     for t in (reference, tracker):
         t.init(frames[0], box)
     with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):
