@@ -7,9 +7,9 @@ held in memory; the two alternate (official, ours, official, ours) and the faste
 is reported, with the ratio. Beside it, the arithmetic each side does per second (the search
 branch's FLOPs per frame x fps) against what PyTorch's own large f32 matrix product reaches on
 the same threads, measured in the same process: where our side computes at or above that, the
-ratio can only grow by doing less arithmetic (or lower precision), not by faster code. Nothing of the official code ships with
-Siamark: point the script
-at snapshots (``git clone`` or the ``fetch`` tool) and install ``yacs`` (pysot's config).
+ratio can only grow by doing less arithmetic (or lower precision), not by faster code.
+Nothing of the official code ships with Siamark: point the script at snapshots (``git clone``
+or the ``fetch`` tool) and install ``yacs`` (pysot's config).
 
     python scripts/bench_official.py --pysot DIR --siamban DIR --siamfc DIR \\
         --sequence ../shared/data/sequences/vot_bag [--frames 100] [--json out.json]

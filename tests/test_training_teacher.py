@@ -88,25 +88,17 @@ def test_the_trainer_asks_for_a_teacher_exactly_when_the_recipe_weighs_one(tmp_p
     tracks = discover(write_synthetic_otb(tmp_path / "data", n=4))
     recipe = load_recipe("siamcross-mobilev2")
     weighted = merge(recipe, {"loss": {"distill_weight": 1.0}, "manifest": None, "backbone_init": "none"})
-    with pytest.raises(TrainingError, match="pass --teacher"):
-        Trainer("siamcross-mobilev2", weighted, tmp_path / "a.pth", tracks=tracks, log=lambda m: None)
     unweighted = merge(recipe, {"manifest": None, "backbone_init": "none"})
-    with pytest.raises(TrainingError, match="gives it no weight"):
-        Trainer(
-            "siamcross-mobilev2",
-            unweighted,
-            tmp_path / "b.pth",
-            tracks=tracks,
-            teacher=tmp_path / "teacher.pth",
-            log=lambda m: None,
+
+    def trainer(recipe, out, teacher):
+        return Trainer(
+            "siamcross-mobilev2", recipe, tmp_path / out, tracks=tracks, teacher=teacher, log=lambda m: None
         )
+
+    with pytest.raises(TrainingError, match="pass --teacher"):
+        trainer(weighted, "a.pth", None)
+    with pytest.raises(TrainingError, match="gives it no weight"):
+        trainer(unweighted, "b.pth", tmp_path / "teacher.pth")
     (tmp_path / "not-a-checkpoint.pth").write_bytes(b"garbage")
     with pytest.raises(TrainingError, match="--teacher"):
-        Trainer(
-            "siamcross-mobilev2",
-            weighted,
-            tmp_path / "c.pth",
-            tracks=tracks,
-            teacher=tmp_path / "not-a-checkpoint.pth",
-            log=lambda m: None,
-        )
+        trainer(weighted, "c.pth", tmp_path / "not-a-checkpoint.pth")

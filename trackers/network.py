@@ -59,12 +59,10 @@ class NetworkRunner:
     def template_features(self, patch: np.ndarray) -> TemplateState:
         """What ``template(patch)`` would store (the features; a mask a tracker sets afterwards
         is not among them), while the template on the model stays the one tracked against."""
-        saved = {k: v for k, v in vars(self.model).items() if is_template_value(v)}
+        saved = template_values(self.model)
         try:
             self.model.template(self._batch(patch))
-            fresh = {
-                k: v for k, v in vars(self.model).items() if is_template_value(v) and v is not saved.get(k)
-            }
+            fresh = stored_since(self.model, saved)
         finally:
             self.load_template_state(saved)
         if not fresh:
@@ -83,7 +81,7 @@ class NetworkRunner:
         Those are the model's plain tensor attributes (parameters and buffers live elsewhere),
         so every architecture is covered without naming its attributes here.
         """
-        state = {k: v for k, v in vars(self.model).items() if is_template_value(v)}
+        state = template_values(self.model)
         if not state:
             raise ValueError(f"{type(self.model).__name__} keeps no template tensors: call template() first")
         return state
@@ -158,7 +156,17 @@ def pooled_centre(features: TemplateState) -> torch.Tensor:
     return torch.cat(parts)
 
 
-def is_template_value(value: Any) -> bool:
+def template_values(model: nn.Module) -> TemplateState:
+    """The model's plain tensor attributes, and lists of them: what its ``template()`` stores."""
+    return {k: v for k, v in vars(model).items() if _is_template_value(v)}
+
+
+def stored_since(model: nn.Module, before: TemplateState) -> TemplateState:
+    """What ``template()`` stored anew since ``before = template_values(model)`` was taken."""
+    return {k: v for k, v in template_values(model).items() if v is not before.get(k)}
+
+
+def _is_template_value(value: Any) -> bool:
     if isinstance(value, torch.Tensor):
         return True
     return isinstance(value, list) and bool(value) and all(isinstance(v, torch.Tensor) for v in value)

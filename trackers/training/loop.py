@@ -175,7 +175,7 @@ class Trainer:
         if points is None:
             raise TrainingError(f"--teacher: the {self.family.name} family has no score points to distil at")
         try:
-            teacher = ResponseTeacher(weights, points, search_size)
+            teacher = ResponseTeacher(weights, points, search_size, self.device)
         except (CheckpointError, OSError, ValueError) as exc:
             raise TrainingError(f"--teacher {weights}: {exc}") from exc
         self.log(f"teacher: {teacher.source}, distill_weight {self.family.opt['distill_weight']:g}")
@@ -263,9 +263,7 @@ class Trainer:
             g["lr"] = lr * g["lr_mult"]
         batch = to_device(batch, self.device, self.memory_format)
         if self.teacher is not None:
-            batch["teacher_cls"] = self.teacher(batch["template"].cpu(), batch["search"].cpu()).to(
-                self.device
-            )
+            batch["teacher_cls"] = self.teacher(batch["template"], batch["search"])
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             out = self.family.forward(self.model, batch["template"], batch["search"], batch)
         terms = self.family.loss(out, batch)

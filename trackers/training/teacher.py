@@ -23,17 +23,24 @@ TEACHER = "nanotrack"
 
 
 class ResponseTeacher:
-    def __init__(self, weights: str | Path, student_points: np.ndarray, search_size: int):
+    def __init__(
+        self,
+        weights: str | Path,
+        student_points: np.ndarray,
+        search_size: int,
+        device: torch.device | str = "cpu",
+    ):
         import trackers
 
-        tracker = trackers.create(TEACHER, weights=str(weights), device="cpu", backend="torch")
+        # on the trainer's device: the crops are there already
+        tracker = trackers.create(TEACHER, weights=str(weights), device=str(device), backend="torch")
         config = tracker.config
         size = config.score_size(search_size)
         first = targets.grid_points(size, config.stride, search_size)[0]
         # the student's points as positions on the teacher's map, in grid_sample's [-1, 1]
         where = (np.asarray(student_points, np.float32) - first) / config.stride / (size - 1) * 2 - 1
         side = round(len(where) ** 0.5)
-        self.grid = torch.from_numpy(where.reshape(1, side, side, 2))
+        self.grid = torch.from_numpy(where.reshape(1, side, side, 2)).to(tracker.net.device)
         self.model = tracker.net.model.eval()
         self.source = f"{TEACHER} ({Path(weights).name}, {size}x{size} map read at {side}x{side} points)"
 
