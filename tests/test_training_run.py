@@ -156,6 +156,23 @@ def test_cli_trains_exports_and_evaluates(synthetic, tmp_path, capsys):
     assert "seq_c" not in log["train_tracks"] and set(log["eval"]) == {"seq_c"}
 
 
+def test_the_seed_fixes_the_initial_weights(synthetic, tmp_path):
+    _, tracks = synthetic
+
+    calls = iter(range(100))
+
+    def initial(seed):
+        torch.manual_seed(next(calls))  # whatever the caller did before must not matter
+        r = merge(DEFAULTS, {"tracker": "siamfc", "eval_max_frames": 0, "backbone_init": "none", "seed": seed})
+        trainer = Trainer("siamfc", r, tmp_path / f"w{seed}.pth", tracks=tracks, log=lambda m: None)
+        return trainer.model.state_dict()
+
+    first, again, other = initial(0), initial(0), initial(1)
+    conv = "backbone.conv1.0.weight"
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not torch.equal(first[conv], other[conv])
+
+
 def test_export_falls_back_to_float16_above_the_limit(synthetic, tmp_path, monkeypatch):
     _, tracks = synthetic
     r = merge(DEFAULTS, {"tracker": "siamfc", "eval_max_frames": 0})

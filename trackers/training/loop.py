@@ -119,6 +119,9 @@ class Trainer:
 
         self.teacher = self._teacher(teacher, sampling.search_size)
         self.custom_model = model is not None
+        # The recipe's seed fixes the random initialisation too (the heads'), not only the pairs:
+        # two runs of one recipe and seed start from the same weights.
+        torch.manual_seed(recipe["seed"])
         self.model = model if model is not None else build(self.arch)
         self.init_note = self._initialise(init, backbone_weights)
         self.model.to(self.device, memory_format=self.memory_format)
