@@ -520,6 +520,19 @@ def test_bench_compares_several_trackers_in_one_run(sequence, tmp_path, capsys):
     assert "apply to one tracker" in capsys.readouterr().err
 
 
+def test_bench_reports_how_sure_each_difference_is(tmp_path, capsys):
+    seqs = [make_sequence(tmp_path / name) for name in ("a", "b")]
+    for seq, name in zip(seqs, ("a", "b"), strict=True):
+        seq.rename(seq.with_name(name))  # two sequences with names of their own
+    out = tmp_path / "b.json"
+    args = ["bench", "--tracker", "kcf", "--sequences", *(str(tmp_path / n / n) for n in "ab")]
+    assert main([*args, "--max-frames", "5", "--json", str(out)]) == 0
+    assert "kcf vs csrt: mean AUC" in capsys.readouterr().out
+    (pair,) = json.loads(out.read_text())["comparisons"]
+    assert (pair["method"], pair["reference"], pair["count"]) == ("kcf", "csrt", 2)
+    assert pair["low"] <= pair["mean"] <= pair["high"]
+
+
 def test_bench_shipped_means_every_tracker_with_shipped_weights():
     shipped = registry.shipped()
     assert sorted(shipped) == sorted(n for n in registry.names() if registry.get(n).default_weights())

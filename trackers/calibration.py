@@ -281,7 +281,9 @@ class SequenceRun:
     def results(self, scores: np.ndarray) -> list[tuple]:
         """(frame, box, score, appearance) of each tracked frame, for ``monitor_run``."""
         looks = self.appearance if self.appearance is not None else np.full(len(self.boxes), math.nan)
-        return [(f, tuple(self.boxes[f]), float(scores[f]), float(looks[f])) for f in range(1, len(self.boxes))]
+        return [
+            (f, tuple(self.boxes[f]), float(scores[f]), float(looks[f])) for f in range(1, len(self.boxes))
+        ]
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> SequenceRun:
@@ -392,7 +394,9 @@ def held_out_scores(runs: Sequence[SequenceRun], method: str) -> dict[str, np.nd
     return out
 
 
-def drift_quality(runs: Sequence[SequenceRun], scores: dict[str, np.ndarray], settings=None) -> DetectionQuality:
+def drift_quality(
+    runs: Sequence[SequenceRun], scores: dict[str, np.ndarray], settings=None
+) -> DetectionQuality:
     """The drift monitor's flags on each run (with ``scores[run.name]`` as its scores), measured
     against the run's IoU track (``trackers.drift.detection_quality``), summed over the runs."""
     total = DetectionQuality(0, 0, 0, 0)

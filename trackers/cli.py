@@ -7,6 +7,7 @@ User errors (bad box, unreadable video, wrong checkpoint, missing weights, ...) 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import math
@@ -22,7 +23,16 @@ from pathlib import Path
 import cv2
 
 from trackers import registry
-from trackers.bench import format_table, fps_ratio, run_bench, run_sequence, summarize, write_json
+from trackers.bench import (
+    compare,
+    format_comparison,
+    format_table,
+    fps_ratio,
+    run_bench,
+    run_sequence,
+    summarize,
+    write_json,
+)
 from trackers.devices import DEVICE_CHOICES
 from trackers.io import SourceError, atomic_write_text, open_source, parse_box, read_ahead, write_boxes
 from trackers.measured import load_run, measured, sha256_of
@@ -382,6 +392,12 @@ def cmd_bench(args) -> int:
     lines = [f"fps ratio {m} / opencv-nano: {r:.2f}" for m, r in ratios.items() if r is not None]
     if lines:
         print("\n" + "\n".join(lines))
+    references = [m for m, _ in methods if m not in subjects]
+    comparisons = [
+        (m, ref, d) for m in subjects for ref in references if (d := compare(rows, m, ref)) is not None
+    ]
+    if comparisons:
+        print("\n" + "\n".join(format_comparison(*c) for c in comparisons))
     if args.json:
         meta = {
             "trackers": [
@@ -402,7 +418,11 @@ def cmd_bench(args) -> int:
             "date": datetime.date.today().isoformat(),
             "note": RANDOM_NOTE if random else "",
         }
-        write_json(args.json, rows, summary=summary, meta=meta)
+        paired = [
+            {"method": m, "reference": ref, **dataclasses.asdict(d), "resolved": d.resolved}
+            for m, ref, d in comparisons
+        ]
+        write_json(args.json, rows, summary=summary, comparisons=paired, meta=meta)
     return 0
 
 
