@@ -84,3 +84,16 @@ def test_integer_settings_are_tried_as_integers(fake_registry):
     coordinate_search("step", {"size": [319.0]}, sequences(n=1, frames=3))
     tried = [v["size"] for v in fake_registry if "size" in v]
     assert tried == [255, 319] and all(type(v) is int for v in tried)
+
+
+def test_tune_says_how_sure_a_setting_beats_the_start():
+    from trackers.cli import _against_start
+    from trackers.tune import Trial
+
+    start = Trial({"lr": 0.4}, 0.5, {"a": 0.5, "b": 0.4, "c": 0.6})
+    better = Trial({"lr": 0.3}, 0.6, {"a": 0.6, "b": 0.5, "c": 0.7})
+    assert _against_start(start, start) == ""
+    text = _against_start(better, start)
+    assert "+0.1000 against the start, 95% interval +0.1000 to +0.1000" in text
+    alone = Trial({"lr": 0.4}, 0.5, {"a": 0.5})
+    assert _against_start(Trial({"lr": 0.3}, 0.6, {"a": 0.6}), alone) == ""  # one sequence: no interval

@@ -38,6 +38,7 @@ from trackers.io import SourceError, atomic_write_text, open_source, parse_box, 
 from trackers.measured import load_run, measured, sha256_of
 from trackers.onnx_runner import BACKENDS
 from trackers.reference import REFERENCE_NAMES, create_reference
+from trackers.stats import paired_bootstrap
 
 EXIT_USAGE = 2
 
@@ -498,6 +499,15 @@ def cmd_calibrate(args) -> int:
 # ---------------------------------------------------------------------------------------- tune
 
 
+def _against_start(trial, start) -> str:
+    """How sure a setting's difference to the start values is (paired bootstrap over sequences)."""
+    names = list(start.per_sequence)
+    if trial is start or len(names) < 2:
+        return ""
+    d = paired_bootstrap([trial.per_sequence[n] for n in names], [start.per_sequence[n] for n in names])
+    return f"  ({d.mean:+.4f} against the start, 95% interval {d.low:+.4f} to {d.high:+.4f})"
+
+
 def cmd_tune(args) -> int:
     from trackers.bench import load_sequence
     from trackers.tune import coordinate_search, parse_grid
@@ -517,9 +527,13 @@ def cmd_tune(args) -> int:
         backend=args.backend,
     )
     print(f"{args.tracker}: {len(result.trials)} settings on {len(sequences)} sequences")
-    for trial in sorted(result.trials, key=lambda t: -t.mean_auc):
-        print(f"  {trial.mean_auc:.4f}  " + ", ".join(f"{k}={v:g}" for k, v in trial.values.items()))
     start = next(t for t in result.trials if t.values == result.start)
+    for trial in sorted(result.trials, key=lambda t: -t.mean_auc):
+        print(
+            f"  {trial.mean_auc:.4f}  "
+            + ", ".join(f"{k}={v:g}" for k, v in trial.values.items())
+            + _against_start(trial, start)
+        )
     print(f"best: {result.best.values} mean AUC {result.best.mean_auc:.4f} (start {start.mean_auc:.4f})")
     if args.json:
         doc = {
