@@ -501,7 +501,11 @@ def cmd_calibrate(args) -> int:
 
 def _against_start(trial, start) -> str:
     """How sure a setting's difference to the start values is (paired bootstrap over sequences)."""
-    names = list(start.per_sequence)
+    names = [
+        n
+        for n, v in start.per_sequence.items()
+        if math.isfinite(v) and math.isfinite(trial.per_sequence.get(n, math.nan))
+    ]
     if trial is start or len(names) < 2:
         return ""
     d = paired_bootstrap([trial.per_sequence[n] for n in names], [start.per_sequence[n] for n in names])
