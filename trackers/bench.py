@@ -15,7 +15,7 @@ import numpy as np
 from trackers.base import Box, Tracker, TrackResult
 from trackers.io import SourceError, atomic_write_text, open_source
 from trackers.metrics import evaluate, valid_mask
-from trackers.stats import PairedDifference, paired_bootstrap
+from trackers.stats import PairedDifference, paired_by_name
 
 #: progress(frames_done, frames_total or None, tracking_seconds_so_far)
 Progress = Callable[[int, "int | None", float], None]
@@ -164,11 +164,7 @@ def compare(rows: Sequence[dict], method: str, reference: str) -> PairedDifferen
     """``method``'s AUC against ``reference``'s on the sequences both ran (paired bootstrap,
     trackers/stats.py); None with fewer than two such sequences."""
     auc = {m: {r["sequence"]: r["auc"] for r in rows if r["method"] == m} for m in (method, reference)}
-    both = [s for s in auc[method] if s in auc[reference]]
-    both = [s for s in both if math.isfinite(auc[method][s]) and math.isfinite(auc[reference][s])]
-    if len(both) < 2:
-        return None
-    return paired_bootstrap([auc[method][s] for s in both], [auc[reference][s] for s in both])
+    return paired_by_name(auc[method], auc[reference])
 
 
 def format_comparison(method: str, reference: str, d: PairedDifference) -> str:

@@ -38,7 +38,7 @@ from trackers.io import SourceError, atomic_write_text, open_source, parse_box, 
 from trackers.measured import load_run, measured, sha256_of
 from trackers.onnx_runner import BACKENDS
 from trackers.reference import REFERENCE_NAMES, create_reference
-from trackers.stats import paired_bootstrap
+from trackers.stats import paired_by_name
 
 EXIT_USAGE = 2
 
@@ -501,14 +501,9 @@ def cmd_calibrate(args) -> int:
 
 def _against_start(trial, start) -> str:
     """How sure a setting's difference to the start values is (paired bootstrap over sequences)."""
-    names = [
-        n
-        for n, v in start.per_sequence.items()
-        if math.isfinite(v) and math.isfinite(trial.per_sequence.get(n, math.nan))
-    ]
-    if trial is start or len(names) < 2:
+    d = None if trial is start else paired_by_name(trial.per_sequence, start.per_sequence)
+    if d is None:
         return ""
-    d = paired_bootstrap([trial.per_sequence[n] for n in names], [start.per_sequence[n] for n in names])
     return f"  ({d.mean:+.4f} against the start, 95% interval {d.low:+.4f} to {d.high:+.4f})"
 
 

@@ -11,7 +11,8 @@ the two apart. The resampling is seeded, so a report is reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,3 +50,12 @@ def paired_bootstrap(
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return PairedDifference(float(diff.mean()), float(low), float(high), int((diff > 0).sum()), len(diff))
+
+
+def paired_by_name(a: Mapping[str, float], b: Mapping[str, float]) -> PairedDifference | None:
+    """``paired_bootstrap`` over the names (sequences) both give a finite value for; None with
+    fewer than two such names."""
+    names = [n for n, v in a.items() if math.isfinite(v) and math.isfinite(b.get(n, math.nan))]
+    if len(names) < 2:
+        return None
+    return paired_bootstrap([a[n] for n in names], [b[n] for n in names])
