@@ -149,7 +149,7 @@ def test_run_flags_show_an_appearance_that_stays_low():
     from trackers.drift import DriftSettings
 
     box = (10.0, 10.0, 20.0, 20.0)
-    flags = RunFlags(DriftSettings(window=2, appearance_persist=2), (Target(1, box),), {1: box}, (100, 100))
+    flags = RunFlags(DriftSettings(window=2, appearance_evidence=1.0), (Target(1, box),), {1: box}, (100, 100))
     assert flags.settings.checks_appearance
     assert not DriftSettings(appearance_ratio=0).checks_appearance
 

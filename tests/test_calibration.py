@@ -253,14 +253,18 @@ def test_scores_flags_include_the_appearance_rule(tmp_path):
     from trackers.drift import DriftSettings
 
     box = (10.0, 10.0, 20.0, 20.0)
-    hold = DriftSettings().appearance_persist
-    n = DriftSettings().window + hold + 2
+    s = DriftSettings()
+    # 0.1 against a start level of 0.9: short of the ratio by this much a frame, flagged once the
+    # shortfall adds up past the evidence threshold
+    per_frame = s.appearance_ratio - 0.1 / 0.9
+    hold = math.floor(s.appearance_evidence / per_frame) + 1
+    n = s.window + hold + 2
     looks = [1.0] + [0.9] * (n - 1 - hold) + [0.1] * hold
     path = tmp_path / "scores.csv"
     write_scores(path, [box] * n, [1.0] * n, (640, 480), looks)
     rows = [line.split(",", 2) for line in path.read_text().splitlines()]
     flagged = [int(r[0]) for r in rows if r[2]]
-    assert flagged == [n], rows[-4:]  # held low for appearance_persist frames: the last one flagged
+    assert flagged == [n], rows[-4:]  # held low for `hold` frames: the last one flagged
     assert rows[-1][2].startswith("looks unlike the target")
     write_scores(path, [box] * n, [1.0] * n, (640, 480))  # no appearance recorded: no such flag
     assert not any(line.split(",", 2)[2] for line in path.read_text().splitlines())

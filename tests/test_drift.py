@@ -200,18 +200,26 @@ def test_monitor_run_collects_flags():
 
 
 def test_score_well_below_the_targets_own_start_level_for_some_frames():
-    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, persist=2, window=4)
+    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, start_evidence=0.1, window=4)
     assert feed(m, [0.6, 0.62, 0.58, 0.6]) == [""] * 4  # the start level: median 0.6
-    # 0.5 < 0.9 x 0.6 once is a blip; twice in a row is flagged, and keeps flagging while low.
+    # 0.5 is 0.83 of the level, 0.067 short of 0.9: once is a blip (and 0.6 after it pays it
+    # back); twice in a row adds up to 0.133 > 0.1, flagged, and flags while it stays short.
     out = feed(m, [0.5, 0.6, 0.5, 0.5, 0.45, 0.7], start=5)
     assert out[:3] == ["", "", ""]
     assert out[3] == "score 0.50 well below this target's start level 0.60" and out[4] and not out[5]
 
 
+def test_a_deep_fall_below_the_start_level_is_flagged_at_once():
+    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, start_evidence=0.3, window=2)
+    feed(m, [0.8, 0.8])
+    out = feed(m, [0.7, 0.7, 0.7, 0.7, 0.2], start=3)  # 0.875 of the level: 0.025 short a frame
+    assert out[:4] == ["", "", "", ""] and out[4].startswith("score 0.20 well below")
+
+
 def test_start_level_rule_is_off_at_zero_and_restarts_with_reset():
     m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.0, window=2)
     assert not any(feed(m, [0.9, 0.9, 0.1, 0.1, 0.1]))
-    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, persist=1, window=2)
+    m = monitor(min_score=0.0, drop_ratio=0.99, start_ratio=0.9, start_evidence=0.01, window=2)
     feed(m, [0.9, 0.9])
     m.reset(BOX, 10)  # a manual box: a new start level is learnt from the next frames
     assert not any(feed(m, [0.3, 0.3, 0.3], start=11))
@@ -237,33 +245,42 @@ def test_a_collapsed_box_and_a_box_leaving_the_frame_are_flagged():
 def test_new_settings_are_validated():
     for data, message in (
         ({"start_ratio": 1.5}, "drift.start_ratio"),
-        ({"persist": 0}, "drift.persist"),
+        ({"start_evidence": 0}, "drift.start_evidence"),
         ({"max_jump": 0}, "drift.max_jump"),
         ({"converge_iou": -1}, "drift.converge_iou"),
         ({"appearance_ratio": 2}, "drift.appearance_ratio"),
-        ({"appearance_persist": 0}, "drift.appearance_persist"),
+        ({"appearance_evidence": -1}, "drift.appearance_evidence"),
+        ({"window": 2.5}, "drift.window"),
     ):
         with pytest.raises(ValueError, match=message):
             DriftSettings.from_dict(data)
-    assert DriftSettings.from_dict({"persist": 3.0}).persist == 3
-    assert DriftSettings.from_dict({"appearance_persist": 4.0}).appearance_persist == 4
+    assert DriftSettings.from_dict({"window": 4.0}).window == 4
+
+
+def test_older_project_files_frame_counts_are_read_and_dropped():
+    # Written before the sequential test: "persist" / "appearance_persist" counted frames in a row.
+    old = {**DriftSettings(min_score=0.4).to_dict(), "persist": 3, "appearance_persist": 5}
+    for key in ("start_evidence", "appearance_evidence"):
+        del old[key]
+    assert DriftSettings.from_dict(old) == DriftSettings(min_score=0.4)
 
 
 def test_appearance_held_well_below_its_start_level_is_flagged():
-    m = monitor(min_score=0.0, drop_ratio=0.99, window=3, appearance_ratio=0.5, appearance_persist=2)
+    m = monitor(min_score=0.0, drop_ratio=0.99, window=3, appearance_ratio=0.5, appearance_evidence=0.2)
     looks = [0.8, 0.7, 0.9, 0.5, 0.3, 0.5, 0.3, 0.3, 0.3, 0.6]  # start level: median 0.8
     out = [m.update(1 + i, BOX, 0.9, None, a) for i, a in enumerate(looks)]
-    # 0.3 < 0.5 x 0.8 once is a blip; held two frames it is flagged, and keeps flagging while low.
+    # 0.3 is 0.375 of the level, 0.125 short of 0.5: once is a blip (0.5 after it pays it back);
+    # held, the shortfall adds up past 0.2 and is flagged, and flags while it stays short.
     assert out[:7] == [""] * 7
     assert out[7] == "looks unlike the target: appearance 0.30 against 0.80 at the start"
     assert out[8] and not out[9]
 
 
 def test_appearance_rule_is_off_at_zero_skips_nan_and_restarts_with_reset():
-    m = monitor(appearance_ratio=0.0, appearance_persist=1, window=2)
+    m = monitor(appearance_ratio=0.0, appearance_evidence=0.01, window=2)
     assert not m.settings.checks_appearance
     assert not any(m.update(1 + i, BOX, 0.9, None, a) for i, a in enumerate([0.9, 0.9, 0.0, 0.0]))
-    m = monitor(appearance_ratio=0.5, appearance_persist=1, window=2)
+    m = monitor(appearance_ratio=0.5, appearance_evidence=0.01, window=2)
     assert m.settings.checks_appearance
     assert not any(m.update(1 + i, BOX, 0.9, None, a) for i, a in enumerate([0.9, math.nan, 0.9, math.nan]))
     assert m.update(5, BOX, 0.9, None, 0.1).startswith("looks unlike the target")
@@ -272,7 +289,7 @@ def test_appearance_rule_is_off_at_zero_skips_nan_and_restarts_with_reset():
 
 
 def test_monitor_run_takes_appearance_as_a_fourth_value():
-    s = DriftSettings(start_ratio=0.0, min_score=0.0, window=2, appearance_persist=1)
+    s = DriftSettings(start_ratio=0.0, min_score=0.0, window=2, appearance_evidence=0.01)
     results = [(1, BOX, 0.9, 0.8), (2, BOX, 0.9, 0.8), (3, BOX, 0.9, 0.2), (4, BOX, 0.9)]
     assert set(monitor_run(s, 0, BOX, results)) == {3}
 

@@ -50,7 +50,15 @@ DRIFT_FIELDS = (
         1.0,
         0.05,
     ),
-    ("persist", "… for frames in a row", "How long the score must stay below the start level", 1, 50, 1),
+    (
+        "start_evidence",
+        "… once its shortfall adds up to",
+        "The score's shortfall below that fraction, summed over the frames (a frame above it pays "
+        "back): a deep fall is flagged at once, a shallow one once it lasts",
+        0.01,
+        10.0,
+        0.05,
+    ),
     (
         "appearance_ratio",
         "Flag a box that looks unlike the target ×",
@@ -60,12 +68,13 @@ DRIFT_FIELDS = (
         0.05,
     ),
     (
-        "appearance_persist",
-        "… for frames in a row",
-        "How long the similarity must stay below that fraction of its start level",
-        1,
-        50,
-        1,
+        "appearance_evidence",
+        "… once its shortfall adds up to",
+        "The similarity's shortfall below that fraction, summed over the frames (a frame above it "
+        "pays back)",
+        0.01,
+        10.0,
+        0.05,
     ),
     (
         "max_size_change",
