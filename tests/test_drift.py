@@ -262,7 +262,13 @@ def test_older_project_files_frame_counts_are_read_and_dropped():
     old = {**DriftSettings(min_score=0.4).to_dict(), "persist": 3, "appearance_persist": 5}
     for key in ("start_evidence", "appearance_evidence"):
         del old[key]
+    # the old defaults of the ratios become today's; a ratio the person chose stays
+    old.update(start_ratio=0.9, appearance_ratio=0.75)
     assert DriftSettings.from_dict(old) == DriftSettings(min_score=0.4)
+    old.update(start_ratio=0.8)
+    assert DriftSettings.from_dict(old) == DriftSettings(min_score=0.4, start_ratio=0.8)
+    # a file of today with the same values keeps them
+    assert DriftSettings.from_dict({"start_ratio": 0.9}).start_ratio == 0.9
 
 
 def test_appearance_held_well_below_its_start_level_is_flagged():

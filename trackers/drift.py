@@ -43,6 +43,9 @@ def _is_number(value: Any) -> bool:
 
 #: keys of older project files, read and dropped (``DriftSettings.from_dict``)
 LEGACY_KEYS = frozenset({"persist", "appearance_persist"})
+#: the defaults of those older files' ratios: a file holding them kept the defaults, so it gets
+#: today's (measured with the sequential test), not values tuned for the old rules
+LEGACY_DEFAULTS = {"start_ratio": 0.9, "appearance_ratio": 0.75}
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ class DriftSettings:
         # Project files written before the sequential test hold frame counts in a row instead of
         # the evidence thresholds: those counts mean nothing now, the defaults apply.
         values = {k: v for k, v in data.items() if k not in LEGACY_KEYS}
+        if len(values) < len(data):
+            values = {k: v for k, v in values.items() if LEGACY_DEFAULTS.get(k, math.nan) != v}
         check_keys(values, [f.name for f in fields(cls)], "drift: setting(s)")
         # JSON has one number type: 10.0 for a frame count is fine, 10.5 is not.
         window = values.get("window")
