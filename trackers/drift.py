@@ -202,12 +202,27 @@ def _usable(box) -> Box | None:
     return values
 
 
-def _shortfall(total: float, value: float, level: float, ratio: float) -> float:
-    """One step of the sequential test (CUSUM): the summed shortfall of ``value / level`` below
-    ``ratio``; a frame above ``ratio`` pays its margin back. A level <= 0 says nothing."""
-    if level <= 0:
-        return 0.0
-    return max(0.0, total + ratio - value / level)
+class _BelowStartLevel:
+    """A run's own start level (the median of its first ``window`` values), then the sequential
+    test against it (CUSUM): the shortfall of value / level below a ratio, summed over the
+    values, a value above the ratio paying its margin back. A level <= 0 says nothing."""
+
+    def __init__(self, window: int):
+        self._window = window
+        self._first: list[float] = []
+        self.level: float | None = None
+        self._shortfall = 0.0
+
+    def update(self, value: float, ratio: float, evidence: float) -> bool:
+        """Whether the summed shortfall now passes ``evidence`` (never while the level is learnt)."""
+        if self.level is None:
+            self._first.append(value)
+            if len(self._first) == self._window:
+                self.level = statistics.median(self._first)
+            return False
+        if self.level > 0:
+            self._shortfall = max(0.0, self._shortfall + ratio - value / self.level)
+        return self._shortfall > evidence
 
 
 def _as_number(value) -> float:
@@ -232,20 +247,16 @@ class DriftMonitor:
     def __init__(self, settings: DriftSettings | None = None):
         self.settings = settings or DriftSettings()
         self._scores: deque[float] = deque(maxlen=self.settings.window)
-        self._start: list[float] = []
-        self._start_shortfall = 0.0
-        self._look_start: list[float] = []
-        self._look_shortfall = 0.0
+        self._score_level = _BelowStartLevel(self.settings.window)
+        self._look_level = _BelowStartLevel(self.settings.window)
         self._box: Box | None = None
         self._frame: int | None = None
 
     def reset(self, box: Box | None = None, frame: int | None = None) -> None:
         """Start of a run (or a restart) from a manual box: forget the scores seen so far."""
         self._scores.clear()
-        self._start = []
-        self._start_shortfall = 0.0
-        self._look_start = []
-        self._look_shortfall = 0.0
+        self._score_level = _BelowStartLevel(self.settings.window)
+        self._look_level = _BelowStartLevel(self.settings.window)
         self._box = _usable(box)
         self._frame = frame
 
@@ -283,13 +294,9 @@ class DriftMonitor:
             mean = sum(self._scores) / len(self._scores)
             if mean > 0 and score < mean * (1 - s.drop_ratio):
                 reasons.append(f"score fell {100 * (1 - score / mean):.0f}% below its recent mean")
-        if len(self._start) >= s.window:
-            level = statistics.median(self._start)
-            self._start_shortfall = _shortfall(self._start_shortfall, score, level, s.start_ratio)
-            if self._start_shortfall > s.start_evidence:
-                reasons.append(f"score {score:.2f} well below this target's start level {level:.2f}")
-        else:
-            self._start.append(score)
+        if self._score_level.update(score, s.start_ratio, s.start_evidence):
+            level = self._score_level.level
+            reasons.append(f"score {score:.2f} well below this target's start level {level:.2f}")
         self._scores.append(score)
         return reasons
 
@@ -298,12 +305,8 @@ class DriftMonitor:
         appearance = _as_number(appearance)
         if not s.checks_appearance or not math.isfinite(appearance):
             return []
-        if len(self._look_start) < s.window:
-            self._look_start.append(appearance)
-            return []
-        level = statistics.median(self._look_start)
-        self._look_shortfall = _shortfall(self._look_shortfall, appearance, level, s.appearance_ratio)
-        if self._look_shortfall > s.appearance_evidence:
+        if self._look_level.update(appearance, s.appearance_ratio, s.appearance_evidence):
+            level = self._look_level.level
             return [f"looks unlike the target: appearance {appearance:.2f} against {level:.2f} at the start"]
         return []
 
