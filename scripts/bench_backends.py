@@ -2,7 +2,8 @@
 
 For every tracker: the search forward (one frame's crops through the network) timed through
 the tuned PyTorch runner, OpenVINO in f32 (the product's fast path) and, where the CPU has it,
-bf16, and — when the ``onnxruntime`` package is installed (it is not a dependency: it measured
+bf16, the f32 graph with every convolution direct (what its Winograd layers add,
+``trackers/ops/winograd.py``), and — when the ``onnxruntime`` package is installed (it is not a dependency: it measured
 slower, ``trackers/onnx_runner.py``) — ONNX Runtime, all from the same exported graph; then
 whole tracking runs with the PyTorch and the OpenVINO backends on a sequence held in memory,
 and — with ``--video`` — decode-only fps and the end-to-end fps of the fast path with decoding
@@ -18,6 +19,7 @@ them together rather than favouring whichever ran in a quiet moment.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -68,6 +70,9 @@ def forward_times(name: str, weights: str | None, frames, box) -> dict:
             continue
         compiled = _session_from(graph, precision)
         engines[backend] = lambda c=compiled: c.run(feeds)
+    # the f32 graph with every convolution direct: what its Winograd layers add
+    direct = _session_from(export_graph(runner.model, dataclasses.replace(spec, winograd=False)))
+    engines["openvino-direct"] = lambda: direct.run(feeds)
     try:
         import onnxruntime as ort
 

@@ -7,7 +7,10 @@ held in memory; the two alternate (official, ours, official, ours) and the faste
 is reported, with the ratio. Beside it, the arithmetic each side does per second (the search
 branch's FLOPs per frame x fps) against what PyTorch's own large f32 matrix product reaches on
 the same threads, measured in the same process: where our side computes at or above that, the
-ratio can only grow by doing less arithmetic (or lower precision), not by faster code.
+ratio can only grow by doing less arithmetic (or lower precision), not by faster code. Our side
+does: its wide convolutions are Winograd ones (``trackers/ops/winograd.py``), so its rate is an
+effective one (the FLOPs counted are the direct convolutions'); the same tracker with every
+convolution direct runs in the same rounds and is printed beside it.
 Nothing of the official code ships with Siamark: point the script at snapshots (``git clone``
 or the ``fetch`` tool) and install ``yacs`` (pysot's config).
 
@@ -212,11 +215,17 @@ def main() -> int:
             else:
                 official = official_pysot(code, repo, config, weights)
             ours = trackers.create(ours_name, weights=str(weights), device="cpu", backend=args.backend)
-            fps = {"official": [], "ours": []}
+            # the same path with every convolution direct: what the Winograd layers add
+            direct = trackers.create(ours_name, weights=str(weights), device="cpu", backend=args.backend)
+            if hasattr(direct.net, "winograd"):
+                direct.net.winograd = False
+            fps = {"official": [], "ours": [], "direct": []}
             for _ in range(ROUNDS):
                 fps["official"].append(bench_one(official, label, seq)["fps"])
                 fps["ours"].append(bench_one(ours, ours_name, seq)["fps"])
+                fps["direct"].append(bench_one(direct, ours_name, seq)["fps"])
             row = {"tracker": label, "official_fps": max(fps["official"]), "ours_fps": max(fps["ours"])}
+            row["ours_direct_fps"] = max(fps["direct"])
             row["ratio"] = row["ours_fps"] / row["official_fps"]
             row["gflop_per_frame"] = search_gflop(ours, frames[0], seq.init_box)
             row["peak_gflops"] = peak_gflops()
@@ -225,7 +234,8 @@ def main() -> int:
             rows.append(row)
             print(
                 f"{label:34s} official {row['official_fps']:6.1f} fps   ours {row['ours_fps']:6.1f} fps"
-                f"   ratio {row['ratio']:.2f}\n{'':34s} {row['gflop_per_frame']:.2f} GFLOP / frame:"
+                f"   ratio {row['ratio']:.2f}   (ours with direct convolutions {row['ours_direct_fps']:.1f} fps)"
+                f"\n{'':34s} {row['gflop_per_frame']:.2f} GFLOP / frame:"
                 f" official {row['official_gflops']:.0f}, ours {row['ours_gflops']:.0f} GFLOP/s;"
                 f" PyTorch f32 matrix product {row['peak_gflops']:.0f} GFLOP/s",
                 flush=True,

@@ -53,6 +53,7 @@ from torch import nn
 
 from trackers.io import atomic_write_bytes
 from trackers.network import NetworkRunner, TemplateState, pooled_centre, stored_since, template_values
+from trackers.ops.winograd import with_winograd
 
 #: the backends ``resolve_backend`` knows
 BACKENDS = ("auto", "torch", "openvino", "openvino-bf16")
@@ -196,6 +197,8 @@ class OnnxRunner(NetworkRunner):
             raise ValueError(f"precision {precision!r}: f32 or bf16")
         self.__dict__.update(runner.__dict__)  # the same model, device and dtype
         self.precision = precision
+        #: wide 3x3 / 5x5 convolutions as Winograd ones (faster; False only to measure them)
+        self.winograd = True
         #: identifies the weights (file and its stamp) for the graph caches; "" for a model not
         #: loaded from a file: its graph is exported for this runner only, never cached
         self.weights_key = weights_key
@@ -218,7 +221,9 @@ class OnnxRunner(NetworkRunner):
             arr = arr[None]
         arr = np.ascontiguousarray(arr, dtype=np.uint8)
         layout, flat = _flatten(self.template_state())
-        spec = GraphSpec(arr.shape, tuple(layout), tuple(_tensor_spec(t) for t in flat))
+        spec = GraphSpec(
+            arr.shape, tuple(layout), tuple(_tensor_spec(t) for t in flat), winograd=self.winograd
+        )
         try:
             session = self._session(spec)
         except Exception as exc:  # noqa: BLE001 - a network the exporter cannot write still tracks
@@ -305,16 +310,24 @@ class OnnxRunner(NetworkRunner):
 class GraphSpec:
     """What a graph is exported for: its kind ("search": crops + template state -> outputs;
     "embed": a template crop -> its appearance embedding), the crops' shape, the template
-    state's layout and its tensors' (shape, dtype) (none for "embed")."""
+    state's layout and its tensors' (shape, dtype) (none for "embed"), and whether wide 3x3 /
+    5x5 convolutions are Winograd ones (``trackers.ops.winograd``; off only to measure them)."""
 
     patch_shape: tuple[int, ...]
     layout: tuple[tuple[str, int | None], ...]
     state: tuple[tuple[tuple[int, ...], str], ...]
     kind: str = "search"
+    winograd: bool = True
 
     def to_json(self) -> str:
         return json.dumps(
-            {"patch_shape": self.patch_shape, "layout": self.layout, "state": self.state, "kind": self.kind}
+            {
+                "patch_shape": self.patch_shape,
+                "layout": self.layout,
+                "state": self.state,
+                "kind": self.kind,
+                "winograd": self.winograd,
+            }
         )
 
     @classmethod
@@ -325,6 +338,7 @@ class GraphSpec:
             tuple((name, levels) for name, levels in data["layout"]),
             tuple((tuple(shape), dtype) for shape, dtype in data["state"]),
             data.get("kind", "search"),
+            data.get("winograd", True),
         )
 
 
@@ -350,7 +364,10 @@ def export_graph(model: nn.Module, spec: GraphSpec) -> bytes:
         with torch.no_grad():
             probe = _SearchGraph(model, list(spec.layout), None)(*example)
             outputs = list(probe) if isinstance(probe, dict) else None
-            graph = _SearchGraph(model, list(spec.layout), outputs).eval()
+            net = model
+            if spec.winograd:  # a copy, where the forward has wide 3x3 / 5x5 layers on large maps
+                net, _ = with_winograd(model, lambda m: _SearchGraph(m, list(spec.layout), None)(*example))
+            graph = _SearchGraph(net, list(spec.layout), outputs).eval()
             buffer = io.BytesIO()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracer notes on shape-dependent Python code
