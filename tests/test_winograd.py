@@ -129,6 +129,7 @@ def test_a_seed_tracker_with_winograd_layers_computes_as_pytorch_on_real_frames(
     # exported here, not found in a cache an earlier test filled (same formula weights, same key)
     monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(onnx_runner, "_sessions", OrderedDict())
+    monkeypatch.setattr(onnx_runner, "_export_elsewhere", False)  # the app's tests turn it on
     torch.manual_seed(0)
     weights = tmp_path / f"{layout}.pth"
     torch.save(build(layout).state_dict(), weights)
