@@ -8,7 +8,7 @@ multiplications where the direct convolution does 144, F(4x4, 5x5) 64 where it d
 
 Why: the exported graphs already compute at this CPU's f32 matrix-product peak
 (``scripts/bench_official.py``), so only less arithmetic makes them faster. The transforms are
-ordinary graph ops (a convolution with fixed 0 / +-1 / +-2 weights, matrix products, a
+ordinary graph ops (a convolution with fixed transform weights, matrix products, a
 depth-to-space), so OpenVINO runs them like the rest of the graph. The result differs from the
 direct convolution by float32 rounding only (~1e-5 relative; tests).
 
