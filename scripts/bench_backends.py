@@ -3,8 +3,9 @@
 For every tracker: the search forward (one frame's crops through the network) timed through
 the tuned PyTorch runner, OpenVINO in f32 (the product's fast path) and, where the CPU has it,
 bf16, the f32 graph with every convolution direct (what its Winograd layers add,
-``trackers/ops/winograd.py``), and — when the ``onnxruntime`` package is installed (it is not a dependency: it measured
-slower, ``trackers/onnx_runner.py``) — ONNX Runtime, all from the same exported graph; then
+``trackers/ops/winograd.py``), and — when the ``onnxruntime`` package is installed (it is not a
+dependency: it measured slower, ``trackers/onnx_runner.py``) — ONNX Runtime, all from the same
+exported graph; then
 whole tracking runs with the PyTorch and the OpenVINO backends on a sequence held in memory,
 and — with ``--video`` — decode-only fps and the end-to-end fps of the fast path with decoding
 overlapped. With ``--nano-onnx`` OpenCV's C++ NanoTrack runs the same frames in the same run.

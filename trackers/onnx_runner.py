@@ -362,11 +362,15 @@ def export_graph(model: nn.Module, spec: GraphSpec) -> bytes:
     )
     try:
         with torch.no_grad():
-            probe = _SearchGraph(model, list(spec.layout), None)(*example)
+
+            def search(net: nn.Module):
+                return _SearchGraph(net, list(spec.layout), None)(*example)
+
+            probe = search(model)
             outputs = list(probe) if isinstance(probe, dict) else None
             net = model
             if spec.winograd:  # a copy, where the forward has wide 3x3 / 5x5 layers on large maps
-                net, _ = with_winograd(model, lambda m: _SearchGraph(m, list(spec.layout), None)(*example))
+                net, _ = with_winograd(model, search)
             graph = _SearchGraph(net, list(spec.layout), outputs).eval()
             buffer = io.BytesIO()
             with warnings.catch_warnings():
