@@ -37,3 +37,15 @@ FIDELITY_DTYPE = torch.float64
 def fixture_tensor(a: np.ndarray) -> torch.Tensor:
     """A fixture array as an input for a model compared against a forward fixture."""
     return torch.from_numpy(np.asarray(a, dtype=np.float64))
+
+
+def vot_bag(count: int) -> tuple[list[np.ndarray], tuple[float, ...]]:
+    """The first ``count`` frames of ../shared's vot_bag (BGR, as OpenCV reads them) and its
+    first ground-truth box."""
+    import cv2
+
+    from trackers.io import list_images, read_groundtruth
+
+    files = list_images(SEQUENCES / "vot_bag" / "img")[:count]
+    gt = read_groundtruth(SEQUENCES / "vot_bag" / "groundtruth_rect.txt")
+    return [cv2.imread(str(f)) for f in files], tuple(gt[0])

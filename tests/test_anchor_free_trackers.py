@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
-from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from tests.shared_data import WEIGHTS, needs_shared, vot_bag
 
 
 def test_siamban_mobilev2_shapes_and_batch():
@@ -96,11 +95,9 @@ def test_tracker_runs_on_real_sequence(name):
     """Untrained weights (speed / plumbing only): the box must stay finite and inside the frame."""
     import trackers
 
-    files = sorted((SEQUENCES / "vot_bag" / "img").glob("*.jpg"))[:12]
-    frames = [cv2.imread(str(f)) for f in files]
-    gt = np.loadtxt(SEQUENCES / "vot_bag" / "groundtruth_rect.txt", delimiter=",")
+    frames, box = vot_bag(12)
     tracker = trackers.create(name, weights=trackers.RANDOM, device="cpu")
-    tracker.init(frames[0], gt[0])
+    tracker.init(frames[0], box)
     h, w = frames[0].shape[:2]
     for frame in frames[1:]:
         r = tracker.track(frame)

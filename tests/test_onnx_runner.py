@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import threading
 
-import cv2
 import numpy as np
 import pytest
 
 import trackers
-from tests.shared_data import SEQUENCES, WEIGHTS, needs_shared
+from tests.fast_path import assert_same_outputs_on_crops
+from tests.shared_data import WEIGHTS, needs_shared, vot_bag
 from trackers import onnx_runner
-from trackers.io import SourceError, list_images, read_ahead, read_groundtruth
+from trackers.io import SourceError, read_ahead
 from trackers.metrics import box_iou
 from trackers.onnx_runner import OnnxRunner, resolve_backend
 
 pytest.importorskip("openvino")
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
-
-
-def bag(count: int):
-    files = list_images(SEQUENCES / "vot_bag" / "img")[:count]
-    gt = read_groundtruth(SEQUENCES / "vot_bag" / "groundtruth_rect.txt")
-    return [cv2.imread(str(f)) for f in files], tuple(gt[0])
 
 
 def weights_of(name: str) -> dict:
@@ -36,21 +30,14 @@ def weights_of(name: str) -> dict:
     "name", ["siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2", "siamfc", "nanotrack"]
 )
 def test_the_fast_path_tracks_as_pytorch_does_on_real_frames(name):
-    frames, box = bag(40)
+    frames, box = vot_bag(40)
     backends = ["torch", "openvino"] + (["openvino-bf16"] if onnx_runner.native_bf16() else [])
     made = {b: trackers.create(name, device="cpu", backend=b, **weights_of(name)) for b in backends}
     for backend, tracker in made.items():
         assert isinstance(tracker.net, OnnxRunner) == (backend != "torch")
         tracker.init(frames[0], box)
     # f32, frame by frame on the reference's crops: the same function to float rounding
-    reference, fast = made["torch"], made["openvino"]
-    for frame in frames[1:]:
-        patch = reference.search_patch(frame)
-        want, got = reference.net.track(patch), fast.net.track(patch)
-        for key, value in want.items():
-            value = np.asarray(value)
-            assert np.abs(got[key] - value).max() <= 1e-5 * max(1.0, np.abs(value).max()), key
-        reference.track(frame)
+    assert_same_outputs_on_crops(made["torch"], made["openvino"], frames[1:], rel=1e-5)
     # whole runs: the same track (a near-tie between two candidates can flip on rounding and
     # then the runs part by a pixel or two; bf16 parts more)
     runs = {}
@@ -69,7 +56,7 @@ def test_the_appearance_embedding_runs_in_openvino_as_in_pytorch(name, monkeypat
     monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path))
     # graphs an earlier test compiled in this process would bypass the (empty) cache folder
     monkeypatch.setattr(onnx_runner, "_sessions", type(onnx_runner._sessions)())
-    frames, box = bag(12)
+    frames, box = vot_bag(12)
     reference = trackers.create(name, device="cpu", backend="torch")
     fast = trackers.create(name, device="cpu", backend="openvino")
     for tracker in (reference, fast):
@@ -141,7 +128,7 @@ def test_backend_choice(monkeypatch):
 def test_a_graph_is_exported_once_then_read_from_the_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path))
     onnx_runner._sessions.clear()  # nothing from earlier tests of this process
-    frames, box = bag(3)
+    frames, box = vot_bag(3)
     first = trackers.create("nanotrack", device="cpu", weights=str(NANOTRACK_V2))
     first.init(frames[0], box)
     expected = first.track(frames[1]).box
@@ -161,7 +148,7 @@ def test_a_graph_is_exported_once_then_read_from_the_cache(monkeypatch, tmp_path
 @pytest.mark.slow
 def test_the_graph_exported_by_a_child_process_computes_the_same(monkeypatch, tmp_path):
     """The app exports in a child process: an export holds the GIL for ~0.6 s."""
-    frames, box = bag(3)
+    frames, box = vot_bag(3)
     outputs = {}
     for where in ("here", "child"):
         monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path / where))

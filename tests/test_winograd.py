@@ -7,17 +7,16 @@ import io
 import warnings
 from collections import OrderedDict
 
-import cv2
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import trackers
-from tests.shared_data import SEQUENCES, needs_shared
+from tests.fast_path import assert_same_outputs_on_crops
+from tests.shared_data import needs_shared, vot_bag
 from trackers import onnx_runner
 from trackers.architectures import build
-from trackers.io import list_images, read_groundtruth
 from trackers.onnx_runner import GraphSpec
 from trackers.ops.winograd import MIN_OUTPUT, WinogradConv2d, eligible, transforms, with_winograd
 
@@ -129,20 +128,12 @@ def test_a_seed_tracker_with_winograd_layers_computes_as_pytorch_on_real_frames(
     torch.manual_seed(0)
     weights = tmp_path / f"{layout}.pth"
     torch.save(build(layout).state_dict(), weights)
-    files = list_images(SEQUENCES / "vot_bag" / "img")[:8]
-    frames = [cv2.imread(str(f)) for f in files]
-    box = tuple(read_groundtruth(SEQUENCES / "vot_bag" / "groundtruth_rect.txt")[0])
+    frames, box = vot_bag(8)
     reference, fast = (
         trackers.create(name, weights=str(weights), device="cpu", backend=b) for b in ("torch", "openvino")
     )
     reference.init(frames[0], box)
     fast.init(frames[0], box)
-    for frame in frames[1:]:
-        patch = reference.search_patch(frame)
-        want, got = reference.net.track(patch), fast.net.track(patch)
-        for key, value in want.items():
-            value = np.asarray(value)
-            # measured up to 6e-6 of the output's scale (the direct graph: ~1e-6)
-            assert np.abs(got[key] - value).max() <= 5e-5 * max(1.0, np.abs(value).max()), key
-        reference.track(frame)
+    # measured up to 6e-6 of the output's scale (the direct graph: ~1e-6)
+    assert_same_outputs_on_crops(reference, fast, frames[1:], rel=5e-5)
     assert replaced and replaced[0] >= 3  # the graph that ran had Winograd layers
