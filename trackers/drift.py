@@ -247,18 +247,15 @@ class DriftMonitor:
     def __init__(self, settings: DriftSettings | None = None):
         self.settings = settings or DriftSettings()
         self._scores: deque[float] = deque(maxlen=self.settings.window)
-        self._score_level = _BelowStartLevel(self.settings.window)
-        self._look_level = _BelowStartLevel(self.settings.window)
-        self._box: Box | None = None
-        self._frame: int | None = None
+        self.reset()
 
     def reset(self, box: Box | None = None, frame: int | None = None) -> None:
         """Start of a run (or a restart) from a manual box: forget the scores seen so far."""
         self._scores.clear()
         self._score_level = _BelowStartLevel(self.settings.window)
         self._look_level = _BelowStartLevel(self.settings.window)
-        self._box = _usable(box)
-        self._frame = frame
+        self._box: Box | None = _usable(box)
+        self._frame: int | None = frame
 
     def update(
         self,
