@@ -242,11 +242,11 @@ def for_weights(tracker: str, weights: Path | None, path: Path = CALIBRATION_FIL
         return None
 
 
-def write_file(path: Path, entries: dict[str, dict[str, Any]], **meta: Any) -> None:
+def write_file(path: Path, entries: dict[str, dict[str, Any]], indent: int | None = 2, **meta: Any) -> None:
     """Atomically write ``{"meta": ..., "trackers": {name: entry}}``; entries of trackers not
-    re-fitted this time are kept from the existing file."""
+    re-fitted this time are kept from the existing file. ``indent`` None: one line (long lists)."""
     merged = {**load_file(path), **entries}
-    atomic_write_text(path, json.dumps({"meta": meta, "trackers": merged}, indent=2) + "\n")
+    atomic_write_text(path, json.dumps({"meta": meta, "trackers": merged}, indent=indent) + "\n")
 
 
 # -- measuring on sequences -----------------------------------------------------------------------

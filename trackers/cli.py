@@ -1,4 +1,4 @@
-"""``python -m trackers list | track | bench | calibrate | tune``.
+"""``python -m trackers list | track | bench | calibrate | quantize | tune``.
 
 User errors (bad box, unreadable video, wrong checkpoint, missing weights, ...) print one
 ``error: ...`` line on stderr and exit with code 2; there is no traceback for them.
@@ -496,6 +496,44 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------ quantize
+
+
+def cmd_quantize(args) -> int:
+    from trackers.bench import load_sequence
+    from trackers.calibration import write_file
+    from trackers.quantization import QUANTIZATION_FILE, measure
+
+    _check_max_frames(args)
+    names = bench_names(args.tracker)
+    if len(names) > 1 and args.weights:
+        raise UsageError("--weights applies to one tracker; quantize several with their shipped weights")
+    sequences = [load_sequence(p, args.max_frames) for p in args.sequences]
+    frames = sum(len(s.frames) for s in sequences)
+    entries = {}
+    for name in names:
+        tracker = create_from_args(args, name, "torch")
+        params = measure(tracker, sequences)
+        entries[name] = params.to_dict() | {
+            "weights_sha256": _weights_sha256(tracker),
+            "weights": Path(str(tracker.weights_source)).name,
+        }
+        print(f"{name}: {len(params.ranges)} convolutions measured on {frames} frames of {len(sequences)} sequences")
+    target = Path(args.json)
+    write_file(
+        target,
+        entries,
+        indent=None,
+        command="python -m trackers " + shlex.join(args.argv),
+        date=datetime.date.today().isoformat(),
+        sequences=[s.name for s in sequences],
+        max_frames=args.max_frames,
+    )
+    if target.resolve() == QUANTIZATION_FILE.resolve():
+        print(f"wrote {target}: --backend openvino-int8 now runs these weights", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------- tune
 
 
@@ -593,7 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
             default=["auto"] if compare_backends else "auto",
             choices=BACKENDS,
             help="what runs the search branch on the CPU: auto (OpenVINO in f32 when installed), "
-            "torch (the reference), openvino, openvino-bf16 (faster, less accurate)"
+            "torch (the reference), openvino, openvino-bf16 (faster, less accurate), "
+            "openvino-int8 (faster; for weights with measured INT8 parameters)"
             + ("; several: compared in one run" if compare_backends else ""),
         )
 
@@ -640,6 +679,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--records", metavar="FILE", help="also write every frame's box, raw score and IoU (JSON)")
 
+    p = sub.add_parser(
+        "quantize", help="measure the INT8 parameters of each model's convolutions (--backend openvino-int8)"
+    )
+    p.add_argument("--tracker", required=True, nargs="+", metavar="NAME", help=f"tracker names; {SHIPPED!r}: all shipped")
+    p.add_argument("--weights", help="checkpoint file (default: the shipped one)")
+    p.add_argument(
+        "--sequences",
+        required=True,
+        nargs="+",
+        metavar="DIR",
+        help="OTB-layout sequence folders to measure on (training sequences, not the validation ones)",
+    )
+    p.add_argument("--max-frames", type=int, default=25, metavar="N", help="frames per sequence (default 25)")
+    p.add_argument("--json", required=True, metavar="FILE", help="write here (resources/weights/int8.json ships)")
+    p.set_defaults(device="cpu", preset=None, half=False, backend="torch")
+
     p = sub.add_parser("tune", help="search inference hyper-parameters on the validation sequences")
     common(p)
     sequences_args(p)
@@ -664,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         "track": cmd_track,
         "bench": cmd_bench,
         "calibrate": cmd_calibrate,
+        "quantize": cmd_quantize,
         "tune": cmd_tune,
     }[args.command]
     try:

@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -53,12 +53,16 @@ from torch import nn
 
 from trackers.io import atomic_write_bytes
 from trackers.network import NetworkRunner, TemplateState, pooled_centre, stored_since, template_values
+from trackers.ops.int8 import with_int8
 from trackers.ops.winograd import with_winograd
 
+if TYPE_CHECKING:
+    from trackers.quantization import Int8Params
+
 #: the backends ``resolve_backend`` knows
-BACKENDS = ("auto", "torch", "openvino", "openvino-bf16")
+BACKENDS = ("auto", "torch", "openvino", "openvino-bf16", "openvino-int8")
 #: OpenVINO's inference precision per backend
-_PRECISION = {"openvino": "f32", "openvino-bf16": "bf16"}
+_PRECISION = {"openvino": "f32", "openvino-bf16": "bf16", "openvino-int8": "int8"}
 _OPSET = 17
 _CACHE_SIZE = 8  # search graphs kept per process (one per tracker / input shape in use)
 _sessions: OrderedDict[str, Any] = OrderedDict()
@@ -98,16 +102,22 @@ def native_bf16() -> bool:
     return "BF16" in _openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def resolve_backend(backend: str, device: torch.device) -> str:
-    """ "torch", "openvino" or "openvino-bf16". ``auto``: OpenVINO in f32 on the CPU when it is
-    installed, PyTorch on a GPU (CUDA graphs and fp16 live there) or without OpenVINO.
-    SIAMARK_BACKEND overrides ``auto`` (e.g. to compare in the app)."""
+def requested_backend(backend: str) -> str:
+    """``backend`` as asked for: SIAMARK_BACKEND stands in for ``auto`` (e.g. to compare in the app)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if backend == "auto":
         backend = os.environ.get("SIAMARK_BACKEND", "auto")
         if backend not in BACKENDS:
             raise ValueError(f"SIAMARK_BACKEND={backend!r}; choose from {', '.join(BACKENDS)}")
+    return backend
+
+
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """ "torch", "openvino", "openvino-bf16" or "openvino-int8". ``auto``: OpenVINO on the CPU
+    when it is installed (in INT8 for weights with shipped INT8 parameters: ``registry.create``
+    decides that), PyTorch on a GPU (CUDA graphs and fp16 live there) or without OpenVINO."""
+    backend = requested_backend(backend)
     if backend == "auto":
         return "openvino" if device.type == "cpu" and openvino_available() else "torch"
     if backend in _PRECISION:
@@ -182,7 +192,8 @@ class Rebuild:
 
 class OnnxRunner(NetworkRunner):
     """A ``NetworkRunner`` whose search forward runs as an ONNX graph in OpenVINO (template:
-    PyTorch). ``precision``: "f32" or "bf16"."""
+    PyTorch). ``precision``: "f32", "bf16" or "int8" (the convolutions; needs ``int8``, the
+    weights' measured parameters, ``trackers.quantization``)."""
 
     def __init__(
         self,
@@ -190,13 +201,18 @@ class OnnxRunner(NetworkRunner):
         weights_key: str = "",
         rebuild: Rebuild | None = None,
         precision: str = "f32",
+        int8: Int8Params | None = None,
     ):
         if runner.device.type != "cpu":
             raise ValueError("OnnxRunner runs on the CPU")
-        if precision not in ("f32", "bf16"):
-            raise ValueError(f"precision {precision!r}: f32 or bf16")
+        if precision not in ("f32", "bf16", "int8"):
+            raise ValueError(f"precision {precision!r}: f32, bf16 or int8")
+        if (precision == "int8") != (int8 is not None):
+            raise ValueError("INT8 parameters go with precision int8, and only with it")
         self.__dict__.update(runner.__dict__)  # the same model, device and dtype
         self.precision = precision
+        #: the convolutions' input ranges and bias shifts for precision "int8"
+        self.int8 = int8
         #: wide 3x3 / 5x5 convolutions as Winograd ones (faster; False only to measure them)
         self.winograd = True
         #: identifies the weights (file and its stamp) for the graph caches; "" for a model not
@@ -222,7 +238,11 @@ class OnnxRunner(NetworkRunner):
         arr = np.ascontiguousarray(arr, dtype=np.uint8)
         layout, flat = _flatten(self.template_state())
         spec = GraphSpec(
-            arr.shape, tuple(layout), tuple(_tensor_spec(t) for t in flat), winograd=self.winograd
+            arr.shape,
+            tuple(layout),
+            tuple(_tensor_spec(t) for t in flat),
+            winograd=self.winograd,
+            int8=self.int8.digest if self.int8 else "",
         )
         try:
             session = self._session(spec)
@@ -274,7 +294,8 @@ class OnnxRunner(NetworkRunner):
         session_key = f"{key}|{torch.get_num_threads()}|{self.precision}"
         if not self.weights_key:
             if session_key not in self._own:
-                self._own[session_key] = _session_from(export_graph(self.model, spec), self.precision)
+                graph = export_graph(self.model, spec, self.int8)
+                self._own[session_key] = _session_from(graph, self.precision)
             return self._own[session_key]
         with _sessions_lock:
             if session_key in _sessions:
@@ -297,7 +318,7 @@ class OnnxRunner(NetworkRunner):
         if _export_elsewhere and self.rebuild is not None:
             graph = _export_in_subprocess(self.rebuild, spec)
         else:
-            graph = export_graph(self.model, spec)
+            graph = export_graph(self.model, spec, self.int8)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(path, graph)
@@ -310,14 +331,16 @@ class OnnxRunner(NetworkRunner):
 class GraphSpec:
     """What a graph is exported for: its kind ("search": crops + template state -> outputs;
     "embed": a template crop -> its appearance embedding), the crops' shape, the template
-    state's layout and its tensors' (shape, dtype) (none for "embed"), and whether wide 3x3 /
-    5x5 convolutions are Winograd ones (``trackers.ops.winograd``; off only to measure them)."""
+    state's layout and its tensors' (shape, dtype) (none for "embed"), whether wide 3x3 /
+    5x5 convolutions are Winograd ones (``trackers.ops.winograd``; off only to measure them),
+    and the digest of the INT8 parameters its convolutions are quantized with ("": float)."""
 
     patch_shape: tuple[int, ...]
     layout: tuple[tuple[str, int | None], ...]
     state: tuple[tuple[tuple[int, ...], str], ...]
     kind: str = "search"
     winograd: bool = True
+    int8: str = ""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -327,6 +350,7 @@ class GraphSpec:
                 "state": self.state,
                 "kind": self.kind,
                 "winograd": self.winograd,
+                "int8": self.int8,
             }
         )
 
@@ -339,6 +363,7 @@ class GraphSpec:
             tuple((tuple(shape), dtype) for shape, dtype in data["state"]),
             data.get("kind", "search"),
             data.get("winograd", True),
+            data.get("int8", ""),
         )
 
 
@@ -346,14 +371,17 @@ def _tensor_spec(t: torch.Tensor) -> tuple[tuple[int, ...], str]:
     return tuple(t.shape), str(t.dtype).removeprefix("torch.")
 
 
-def export_graph(model: nn.Module, spec: GraphSpec) -> bytes:
-    """The graph of ``spec.kind`` for ``model`` as ONNX, for inputs of ``spec``'s shapes. It is
-    traced with zero inputs: the networks have no value-dependent control flow, so it is the
-    same function for any crop and template."""
+def export_graph(model: nn.Module, spec: GraphSpec, int8: Int8Params | None = None) -> bytes:
+    """The graph of ``spec.kind`` for ``model`` as ONNX, for inputs of ``spec``'s shapes, its
+    convolutions quantized with ``int8`` where ``spec.int8`` names them. It is traced with zero
+    inputs: the networks have no value-dependent control flow, so it is the same function for
+    any crop and template."""
     if spec.kind == "embed":
         return _export_embed(model, spec)
     if spec.kind != "search":
         raise ValueError(f"unknown graph kind {spec.kind!r}")
+    if spec.int8 and (int8 is None or int8.digest != spec.int8):
+        raise ValueError("the graph is for INT8 parameters that were not given")
     names = [name for name, _levels in spec.layout]
     saved = {name: getattr(model, name) for name in names}
     example = (
@@ -371,6 +399,8 @@ def export_graph(model: nn.Module, spec: GraphSpec) -> bytes:
             net = model
             if spec.winograd:  # a copy, where the forward has wide 3x3 / 5x5 layers on large maps
                 net, _ = with_winograd(model, search)
+            if spec.int8:  # the convolutions left direct (a Winograd layer stays float)
+                net, _ = with_int8(net, int8.ranges, int8.shifts)
             graph = _SearchGraph(net, list(spec.layout), outputs).eval()
             buffer = io.BytesIO()
             with warnings.catch_warnings():
@@ -429,7 +459,8 @@ class _Compiled:
             "CPU",
             {
                 "INFERENCE_NUM_THREADS": torch.get_num_threads(),
-                "INFERENCE_PRECISION_HINT": precision,
+                # int8: the graph's quantized convolutions run int8, the rest f32
+                "INFERENCE_PRECISION_HINT": "f32" if precision == "int8" else precision,
                 "PERFORMANCE_HINT": "LATENCY",
             },
         )
@@ -518,7 +549,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
         backend="torch",
         **json.loads(args.overrides),
     )
-    Path(args.out).write_bytes(export_graph(tracker.net.model, GraphSpec.from_json(args.spec)))
+    spec = GraphSpec.from_json(args.spec)
+    int8 = None
+    if spec.int8:
+        from trackers.quantization import for_weights
+
+        int8 = for_weights(args.tracker, args.weights)
+    Path(args.out).write_bytes(export_graph(tracker.net.model, spec, int8))
     return 0
 
 

@@ -117,8 +117,9 @@ def create(
 ) -> Tracker:
     """Build tracker ``name``. ``weights``: a checkpoint file, None for the shipped default, or RANDOM.
     ``backend``: what runs the search branch on the CPU (``trackers.onnx_runner``): "auto"
-    (OpenVINO in f32 when installed), "torch" (the reference), "openvino" or "openvino-bf16"
-    (faster, less accurate: see ``trackers.onnx_runner``)."""
+    (OpenVINO when installed: INT8 for weights with shipped INT8 parameters, else f32), "torch"
+    (the reference), "openvino" (f32), "openvino-bf16" or "openvino-int8" (faster; see
+    ``trackers.onnx_runner`` and ``trackers.quantization``)."""
     from trackers.architectures import build
     from trackers.checkpoints import CheckpointError, detect_architecture, load_strict, read_state_dict
 
@@ -169,7 +170,14 @@ def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
     """Hand the tracker's search forward to OpenVINO where ``backend`` resolves to it.
     ``loaded``: (name, weights path, preset, overrides) it was built from, None for random weights."""
     from trackers.network import NetworkRunner
-    from trackers.onnx_runner import _PRECISION, OnnxRunner, Rebuild, resolve_backend, weights_key
+    from trackers.onnx_runner import (
+        _PRECISION,
+        OnnxRunner,
+        Rebuild,
+        requested_backend,
+        resolve_backend,
+        weights_key,
+    )
 
     runner = getattr(tracker, "net", None)
     if not isinstance(runner, NetworkRunner):
@@ -178,8 +186,25 @@ def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
     if precision is None or isinstance(runner, OnnxRunner):
         return
     if loaded is None:
+        if precision == "int8":
+            raise ValueError("random weights have no INT8 parameters; use --backend openvino")
         tracker.net = OnnxRunner(runner, precision=precision)
         return
     name, path, preset, overrides = loaded
+    int8 = None
+    # "auto" runs INT8 where parameters ship for these weights: only for models whose
+    # validation AUC held in INT8 (model card); others, and a user's checkpoint, stay f32.
+    if precision == "int8" or requested_backend(backend) == "auto":
+        from trackers.quantization import for_weights
+
+        int8 = for_weights(name, path)
+        if int8 is not None:
+            precision = "int8"
+        elif precision == "int8":
+            raise ValueError(
+                f"{Path(path).name}: no INT8 parameters were measured for these weights "
+                f"(python -m trackers quantize --tracker {name} --weights FILE --sequences DIR ...); "
+                "use --backend openvino"
+            )
     rebuild = Rebuild(name, path, preset, tuple(sorted(overrides.items())))
-    tracker.net = OnnxRunner(runner, weights_key(path), rebuild, precision)
+    tracker.net = OnnxRunner(runner, weights_key(path), rebuild, precision, int8)

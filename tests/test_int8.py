@@ -1,0 +1,179 @@
+"""INT8 convolutions on the CPU fast path: the quantization maths, the stored parameters, the
+backend, and the shipped models' int8 graphs against PyTorch on real frames."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tests.shared_data import needs_shared, vot_bag
+from trackers import cli, registry
+from trackers.measured import sha256_of
+from trackers.metrics import iou
+from trackers.onnx_runner import GraphSpec, OnnxRunner, export_graph, openvino_available
+from trackers.ops.int8 import Int8Conv2d, collect_ranges, collect_shifts, with_int8
+from trackers.quantization import QUANTIZATION_FILE, Int8Params, for_weights
+
+needs_openvino = pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
+
+
+def _conv_net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 4, 1))
+
+
+def test_ranges_are_the_mean_of_each_calls_extremes():
+    net = _conv_net()
+    a, b = torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4)
+    a[0, 0, 0, 0], a[0, 1, 0, 0] = -1.0, 3.0
+    b[0, 0, 0, 0], b[0, 1, 0, 0] = -3.0, 5.0
+    ranges = collect_ranges(net, lambda: [net(a), net(b)])
+    assert ranges["0"] == pytest.approx((-2.0, 4.0))
+    assert ranges["2"][0] >= 0.0  # after the ReLU: an unsigned range
+    assert set(ranges) == {"0", "2"}
+
+
+def test_an_int8_convolution_stays_close_and_picks_unsigned_after_relu():
+    net = _conv_net()
+    x = torch.randn(4, 3, 16, 16)
+    ranges = collect_ranges(net, lambda: net(x))
+    first, second = Int8Conv2d(net[0], *ranges["0"]), Int8Conv2d(net[2], *ranges["2"])
+    assert not first.unsigned and second.unsigned
+    with torch.no_grad():
+        want = net[0](x)
+        got = first(x)
+    # 8 bits on both sides: within a few quantization steps of the output's spread
+    assert (got - want).abs().max() <= 0.05 * want.abs().max()
+    assert not torch.equal(got, want)  # it is quantized
+
+
+def test_bias_correction_removes_the_mean_shift_of_rounded_weights():
+    torch.manual_seed(1)
+    conv = nn.Conv2d(16, 8, 3, padding=1)
+    with torch.no_grad():
+        conv.weight.add_(0.3)  # channels whose rounding errors do not cancel
+    x = torch.rand(8, 16, 12, 12) * 4 + 1  # positive inputs with a large mean
+    ranges = collect_ranges(conv, lambda: conv(x))
+    shifts = collect_shifts(conv, ranges, lambda: conv(x))
+    with torch.no_grad():
+        want = conv(x).mean(dim=(0, 2, 3))
+        plain = Int8Conv2d(conv, *ranges[""])(x).mean(dim=(0, 2, 3))
+        corrected = Int8Conv2d(conv, *ranges[""], shifts[""])(x).mean(dim=(0, 2, 3))
+    assert (corrected - want).abs().max() < 1e-4 < (plain - want).abs().max()
+
+
+def test_with_int8_replaces_only_measured_layers_in_a_copy():
+    net = _conv_net()
+    copy, count = with_int8(net, {"2": (0.0, 1.0)})
+    assert count == 1 and isinstance(copy[2], Int8Conv2d) and isinstance(copy[0], nn.Conv2d)
+    assert isinstance(net[2], nn.Conv2d)  # the original is untouched
+    assert with_int8(net, {}) == (net, 0)
+
+
+def test_parameters_round_trip_and_belong_to_one_weights_file(tmp_path):
+    params = Int8Params({"a": (-1.0, 2.0)}, {"a": [0.5, -0.25]})
+    assert Int8Params.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+    for bad in ({}, {"ranges": {"a": [3, 1]}, "shifts": {}}, {"ranges": {"a": "x"}, "shifts": {}}):
+        with pytest.raises(ValueError, match="malformed INT8"):
+            Int8Params.from_dict(bad)
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"one")
+    store = tmp_path / "int8.json"
+    entry = params.to_dict() | {"weights_sha256": sha256_of(weights)}
+    store.write_text(json.dumps({"meta": {}, "trackers": {"t": entry}}))
+    assert for_weights("t", weights, store) == params
+    assert for_weights("other", weights, store) is None
+    weights.write_bytes(b"two")  # replaced weights: no parameters until measured again
+    assert for_weights("t", weights, store) is None
+    store.write_text("{not json")
+    assert for_weights("t", weights, store) is None
+
+
+def test_shipped_parameters_match_their_weights_and_the_default_model_has_them():
+    doc = json.loads(QUANTIZATION_FILE.read_text())
+    for name, entry in doc["trackers"].items():
+        assert entry["weights_sha256"] == sha256_of(registry.get(name).default_weights()), (
+            f"{name}: int8.json was measured for other weights; rerun python -m trackers quantize"
+        )
+    default = registry.recommended()
+    if default is not None:
+        assert for_weights(default, registry.get(default).default_weights()) is not None
+
+
+@needs_openvino
+def test_the_int8_backend_refuses_weights_without_parameters(tmp_path):
+    name = registry.recommended()
+    if name is None:
+        pytest.skip("no shipped weights")
+    with pytest.raises(ValueError, match="no INT8 parameters"):
+        registry.create(name, weights=registry.RANDOM, device="cpu", backend="openvino-int8")
+    other = tmp_path / "mine.pth"  # the same layout, other values: a user's own checkpoint
+    state = torch.load(registry.get(name).default_weights(), weights_only=True)
+    key = next(k for k, v in state.items() if v.is_floating_point())
+    state[key] = state[key] + 1e-3
+    torch.save(state, other)
+    with pytest.raises(ValueError, match="no INT8 parameters were measured"):
+        registry.create(name, weights=other, device="cpu", backend="openvino-int8")
+    model = registry.create(name, device="cpu", backend="torch").net.model
+    with pytest.raises(ValueError, match="INT8 parameters that were not given"):
+        export_graph(model, GraphSpec((1, 8, 8, 3), (), (), int8="abc"))
+
+
+@needs_shared
+@needs_openvino
+@pytest.mark.parametrize("name", ["siamcross-mobilev2", "siamrpnpp-mobilev2"])
+def test_shipped_int8_graphs_run_int8_and_track_like_pytorch(name):
+    """On vot_bag, each output of the int8 search graph follows PyTorch's on the same crops
+    (correlation over the map; 8-bit rounding moves single values by ~10-20 % of the map's
+    peak), the two runs' boxes stay together, and OpenVINO runs the convolutions in 8 bits."""
+    if for_weights(name, registry.get(name).default_weights()) is None:
+        pytest.skip(f"{name} has no shipped INT8 parameters")
+    frames, box = vot_bag(16)
+    reference = registry.create(name, device="cpu", backend="torch")
+    fast = registry.create(name, device="cpu")  # auto: INT8 where the parameters ship
+    assert isinstance(fast.net, OnnxRunner) and fast.net.precision == "int8"
+    reference.init(frames[0], box)
+    fast.init(frames[0], box)
+    overlaps = []
+    for frame in frames[1:]:
+        patch = reference.search_patch(frame)
+        want, got = reference.net.track(patch), fast.net.track(patch)
+        for key, value in want.items():
+            assert np.corrcoef(np.ravel(value), np.ravel(got[key]))[0, 1] > 0.95, key
+        a, b = reference.track(frame).box, fast.track(frame).box
+        overlaps.append(iou(np.array([a]), np.array([b]))[0])
+    # measured: IoU 0.93-0.99 on most frames, once 0.80 (the bag folds; the size smoothing
+    # carries one frame's difference into the next ones)
+    assert np.median(overlaps) > 0.9 and min(overlaps) > 0.7, np.round(overlaps, 3)
+    # the session this runner used last (the cache is most-recently-used last)
+    compiled = [s.compiled for key, s in _sessions_of(fast.net) if key.endswith("|int8")][-1]
+    precisions = {
+        op.get_rt_info()["runtimePrecision"].astype(str)
+        for op in compiled.get_runtime_model().get_ordered_ops()
+        if op.get_rt_info()["layerType"].astype(str) == "Convolution"
+    }
+    assert {"u8", "i8"} & precisions, precisions
+
+
+def _sessions_of(runner: OnnxRunner):
+    from trackers import onnx_runner
+
+    return list(onnx_runner._sessions.items()) + list(runner._own.items())
+
+
+@needs_shared
+def test_quantize_command_writes_parameters_the_backend_finds(tmp_path, capsys):
+    from tests.shared_data import SEQUENCES
+
+    out = tmp_path / "int8.json"
+    code = cli.main(
+        ["quantize", "--tracker", "siamfc", "--sequences", str(SEQUENCES / "vot_bag"), "--max-frames", "3", "--json", str(out)]
+    )
+    assert code == 0
+    assert "convolutions measured on 3 frames" in capsys.readouterr().out
+    params = for_weights("siamfc", registry.get("siamfc").default_weights(), out)
+    assert params is not None and params.ranges and set(params.shifts) == set(params.ranges)

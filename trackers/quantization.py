@@ -1,0 +1,92 @@
+"""INT8 parameters of a weights file for the CPU fast path: measured on real crops, stored next
+to the shipped weights, looked up by the file's SHA-256.
+
+``python -m trackers quantize`` tracks a few frames of each given sequence in PyTorch and
+records, for every convolution, its input range and the bias shift that quantizing it causes
+(``trackers.ops.int8``); ``resources/weights/int8.json`` holds them for the shipped files, so
+the ``openvino-int8`` backend needs no calibration data at run time (and ships none: only
+these statistics). A file the parameters were not measured for has none: the backend then
+refuses it rather than guess ranges.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trackers.calibration import load_file
+from trackers.measured import sha256_of
+from trackers.ops.int8 import Ranges, Shifts, collect_ranges, collect_shifts
+
+QUANTIZATION_FILE = Path(__file__).resolve().parents[1] / "resources" / "weights" / "int8.json"
+
+
+@dataclass(frozen=True)
+class Int8Params:
+    """Per convolution (module name): its input range and its output channels' bias shift."""
+
+    ranges: Ranges
+    shifts: Shifts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ranges": {k: [round(lo, 6), round(hi, 6)] for k, (lo, hi) in sorted(self.ranges.items())},
+            # 4 digits: a shift is a small fraction of its channel's spread
+            "shifts": {k: [float(f"{v:.4g}") for v in s] for k, s in sorted(self.shifts.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Int8Params:
+        try:
+            ranges = {str(k): (float(lo), float(hi)) for k, (lo, hi) in data["ranges"].items()}
+            shifts = {str(k): [float(v) for v in s] for k, s in data["shifts"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed INT8 parameters: {exc}") from None
+        if any(not lo <= hi for lo, hi in ranges.values()):
+            raise ValueError("malformed INT8 parameters: a range with low > high")
+        return cls(ranges, shifts)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """Identifies these parameters in the graph cache (a re-measured file exports anew);
+        computed once: the search graph is looked up on every frame."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def measure(tracker, sequences: Sequence) -> Int8Params:
+    """Track each of ``sequences`` (``trackers.bench.BenchSequence``, a few frames each) with
+    ``tracker``, twice: once for the ranges, once for the bias shifts. The tracker must run
+    its network in PyTorch (``backend="torch"``): the statistics are read from its layers."""
+    from trackers.network import NetworkRunner
+    from trackers.onnx_runner import OnnxRunner
+
+    runner = getattr(tracker, "net", None)
+    if not isinstance(runner, NetworkRunner) or isinstance(runner, OnnxRunner):
+        raise ValueError("INT8 parameters are measured on a Siamese network run in PyTorch (--backend torch)")
+
+    def run() -> None:
+        for seq in sequences:
+            tracker.init(seq.frames[0], seq.init_box)
+            for frame in seq.frames[1:]:
+                tracker.track(frame)
+
+    ranges = collect_ranges(runner.model, run)
+    return Int8Params(ranges, collect_shifts(runner.model, ranges, run))
+
+
+def for_weights(tracker: str, weights: Path | str | None, path: Path = QUANTIZATION_FILE) -> Int8Params | None:
+    """The stored parameters of ``tracker`` if they were measured for exactly this file."""
+    if weights is None or not Path(weights).is_file():
+        return None
+    entry = load_file(path).get(tracker)
+    if not entry or entry.get("weights_sha256") != sha256_of(Path(weights)):
+        return None
+    try:
+        return Int8Params.from_dict(entry)
+    except ValueError:
+        return None
