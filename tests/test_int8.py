@@ -171,7 +171,17 @@ def test_quantize_command_writes_parameters_the_backend_finds(tmp_path, capsys):
 
     out = tmp_path / "int8.json"
     code = cli.main(
-        ["quantize", "--tracker", "siamfc", "--sequences", str(SEQUENCES / "vot_bag"), "--max-frames", "3", "--json", str(out)]
+        [
+            "quantize",
+            "--tracker",
+            "siamfc",
+            "--sequences",
+            str(SEQUENCES / "vot_bag"),
+            "--max-frames",
+            "3",
+            "--json",
+            str(out),
+        ]
     )
     assert code == 0
     assert "convolutions measured on 3 frames" in capsys.readouterr().out

@@ -518,7 +518,9 @@ def cmd_quantize(args) -> int:
             "weights_sha256": _weights_sha256(tracker),
             "weights": Path(str(tracker.weights_source)).name,
         }
-        print(f"{name}: {len(params.ranges)} convolutions measured on {frames} frames of {len(sequences)} sequences")
+        print(
+            f"{name}: {len(params.ranges)} convolutions measured on {frames} frames of {len(sequences)} sequences"
+        )
     target = Path(args.json)
     write_file(
         target,
@@ -682,7 +684,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "quantize", help="measure the INT8 parameters of each model's convolutions (--backend openvino-int8)"
     )
-    p.add_argument("--tracker", required=True, nargs="+", metavar="NAME", help=f"tracker names; {SHIPPED!r}: all shipped")
+    p.add_argument(
+        "--tracker", required=True, nargs="+", metavar="NAME", help=f"tracker names; {SHIPPED!r}: all shipped"
+    )
     p.add_argument("--weights", help="checkpoint file (default: the shipped one)")
     p.add_argument(
         "--sequences",
@@ -692,7 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="OTB-layout sequence folders to measure on (training sequences, not the validation ones)",
     )
     p.add_argument("--max-frames", type=int, default=25, metavar="N", help="frames per sequence (default 25)")
-    p.add_argument("--json", required=True, metavar="FILE", help="write here (resources/weights/int8.json ships)")
+    p.add_argument(
+        "--json", required=True, metavar="FILE", help="write here (resources/weights/int8.json ships)"
+    )
     p.set_defaults(device="cpu", preset=None, half=False, backend="torch")
 
     p = sub.add_parser("tune", help="search inference hyper-parameters on the validation sequences")

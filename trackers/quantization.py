@@ -67,7 +67,10 @@ def measure(tracker, sequences: Sequence) -> Int8Params:
 
     runner = getattr(tracker, "net", None)
     if not isinstance(runner, NetworkRunner) or isinstance(runner, OnnxRunner):
-        raise ValueError("INT8 parameters are measured on a Siamese network run in PyTorch (--backend torch)")
+        # ValueError: the command line reports it as a usage error, like every other bad choice
+        raise ValueError(  # noqa: TRY004
+            "INT8 parameters are measured on a Siamese network run in PyTorch (--backend torch)"
+        )
 
     def run() -> None:
         for seq in sequences:
@@ -79,7 +82,9 @@ def measure(tracker, sequences: Sequence) -> Int8Params:
     return Int8Params(ranges, collect_shifts(runner.model, ranges, run))
 
 
-def for_weights(tracker: str, weights: Path | str | None, path: Path = QUANTIZATION_FILE) -> Int8Params | None:
+def for_weights(
+    tracker: str, weights: Path | str | None, path: Path = QUANTIZATION_FILE
+) -> Int8Params | None:
     """The stored parameters of ``tracker`` if they were measured for exactly this file."""
     if weights is None or not Path(weights).is_file():
         return None
