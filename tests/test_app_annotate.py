@@ -339,9 +339,7 @@ def test_recovering_work_on_another_video_asks_first(qtbot, config_dir, frames_f
     qtbot.addWidget(window)
     assert window.files.open_path(frames_folder)
     asked = []
-    monkeypatch.setattr(
-        dialogs, "ask_replace_video", lambda parent, current, recovered: asked.append(recovered)
-    )
+    monkeypatch.setattr(dialogs, "ask_replace_video", lambda parent, current, recovered: asked.append(recovered))
     recovery = window.files.offer_recovery()
     assert not window.files.recover(recovery)  # the person said no
     assert asked == ["other"] and Path(window.session.video.path) == frames_folder
@@ -351,9 +349,7 @@ def test_recovering_work_on_another_video_asks_first(qtbot, config_dir, frames_f
     crashed.session.video.close()
 
 
-def test_quitting_with_unsaved_work_asks_and_leaves_no_recovery(
-    qtbot, config_dir, frames_folder, monkeypatch
-):
+def test_quitting_with_unsaved_work_asks_and_leaves_no_recovery(qtbot, config_dir, frames_folder, monkeypatch):
     """Defects: Ctrl+Q with unsaved work never asked, and the next start said Siamark "did not
     close normally"."""
     from app.ui import dialogs
@@ -366,9 +362,7 @@ def test_quitting_with_unsaved_work_asks_and_leaves_no_recovery(
     assert window.documents.autosave_now() and window.documents.autosave.path.exists()
     answers = ["cancel", "discard"]
     asked = []
-    monkeypatch.setattr(
-        dialogs, "ask_save_changes", lambda parent, name: asked.append(name) or answers.pop(0)
-    )
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: asked.append(name) or answers.pop(0))
     quit_action = next(a for a in window.actions() if a.shortcut() == QKeySequence(QKeySequence.Quit))
     quit_action.trigger()  # Ctrl+Q
     assert asked == [frames_folder.name] and window.session.video is not None  # Cancel: still open

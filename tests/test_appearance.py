@@ -130,12 +130,7 @@ def test_a_run_checks_appearance_against_its_keyframes(bag, one_thread):
 
     def looks(references, appearance=True):
         job = TrackJob(
-            frames.__getitem__,
-            0,
-            (Target(1, gt[0], None, references),),
-            spec,
-            frame_count=12,
-            appearance=appearance,
+            frames.__getitem__, 0, (Target(1, gt[0], None, references),), spec, frame_count=12, appearance=appearance
         )
         return [step.results[1].extras.get("appearance") for step in track_frames(job)]
 
@@ -154,16 +149,12 @@ def test_run_flags_show_an_appearance_that_stays_low():
     from trackers.drift import DriftSettings
 
     box = (10.0, 10.0, 20.0, 20.0)
-    flags = RunFlags(
-        DriftSettings(window=2, appearance_evidence=1.0), (Target(1, box),), {1: box}, (100, 100)
-    )
+    flags = RunFlags(DriftSettings(window=2, appearance_evidence=1.0), (Target(1, box),), {1: box}, (100, 100))
     assert flags.settings.checks_appearance
     assert not DriftSettings(appearance_ratio=0).checks_appearance
 
     def result(look):
-        return TrackResult(
-            box, 0.9, np.zeros((2, 2), np.float32), MapGeometry(0, 0, 1), box, extras={"appearance": look}
-        )
+        return TrackResult(box, 0.9, np.zeros((2, 2), np.float32), MapGeometry(0, 0, 1), box, extras={"appearance": look})
 
     out = [flags.entries(i, {1: result(a)}, {})[1].flag for i, a in enumerate([0.8, 0.8, 0.2, 0.2], start=1)]
     assert out[:3] == ["", "", ""] and out[3].startswith("looks unlike the target")

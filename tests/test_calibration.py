@@ -236,22 +236,8 @@ def test_track_writes_scores_and_flags(tmp_path):
     init = ",".join(f"{v:g}" for v in gt[0])
     out, scores = tmp_path / "boxes.txt", tmp_path / "scores.csv"
     code = main(
-        [
-            "track",
-            "--tracker",
-            "siamrpnpp-mobilev2",
-            "--device",
-            "cpu",
-            "--sequence",
-            str(SEQUENCES / "vot_bag"),
-            f"--init={init}",
-            "--out",
-            str(out),
-            "--scores",
-            str(scores),
-            "--max-frames",
-            "12",
-        ]
+        ["track", "--tracker", "siamrpnpp-mobilev2", "--device", "cpu", "--sequence", str(SEQUENCES / "vot_bag"),
+         f"--init={init}", "--out", str(out), "--scores", str(scores), "--max-frames", "12"]
     )
     assert code == 0
     lines = scores.read_text().splitlines()
@@ -288,19 +274,8 @@ def test_scores_file_must_go_to_an_existing_folder(tmp_path, capsys):
     from trackers.cli import main
 
     code = main(
-        [
-            "track",
-            "--tracker",
-            "siamfc",
-            "--video",
-            str(tmp_path / "v.mp4"),
-            "--init",
-            "1,1,5,5",
-            "--out",
-            str(tmp_path / "o.txt"),
-            "--scores",
-            str(tmp_path / "missing" / "s.csv"),
-        ]
+        ["track", "--tracker", "siamfc", "--video", str(tmp_path / "v.mp4"), "--init", "1,1,5,5",
+         "--out", str(tmp_path / "o.txt"), "--scores", str(tmp_path / "missing" / "s.csv")]
     )
     assert code == 2 and "--scores" in capsys.readouterr().err
 
@@ -312,21 +287,8 @@ def test_calibrate_command_fits_and_writes_a_map(tmp_path):
     store, records = tmp_path / "cal.json", tmp_path / "runs.json"
     seqs = [str(SEQUENCES / n) for n in ("otb_jogging", "vot_car1")]
     code = main(
-        [
-            "calibrate",
-            "--tracker",
-            "siamrpnpp-mobilev2",
-            "--device",
-            "cpu",
-            "--sequences",
-            *seqs,
-            "--max-frames",
-            "40",
-            "--json",
-            str(store),
-            "--records",
-            str(records),
-        ]
+        ["calibrate", "--tracker", "siamrpnpp-mobilev2", "--device", "cpu", "--sequences", *seqs,
+         "--max-frames", "40", "--json", str(store), "--records", str(records)]
     )
     assert code == 0
     entry = json.loads(store.read_text())["trackers"]["siamrpnpp-mobilev2"]

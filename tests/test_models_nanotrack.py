@@ -114,7 +114,6 @@ def test_official_checkpoint_loads_strict(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_matches_official_onnx_in_cv2_dnn(name: str) -> None:
     import cv2
-
     ckpt, backbone_onnx, head_onnx = FILES[name]
     net = build_nanotrack(name)
     load_strict(net, read_state_dict(WEIGHTS / ckpt))

@@ -104,10 +104,7 @@ def test_read_only_folder_gives_a_clear_error(tmp_path):
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"format": "siamark-project", "version": 1, "video": {"path": "x", "fps": "fast"}}', "video.fps"),
         ('{"format": "siamark-project", "version": 1, "video": {"path": "x", "fps": -3}}', "video.fps"),
-        (
-            '{"format": "siamark-project", "version": 1, "video": {"path": "x", "width": "wide"}}',
-            "video.width",
-        ),
+        ('{"format": "siamark-project", "version": 1, "video": {"path": "x", "width": "wide"}}', "video.width"),
     ],
 )
 def test_malformed_projects_name_the_problem(tmp_path, text, message):

@@ -121,11 +121,7 @@ def test_qt_alone_aborts_with_a_misleading_message(broken_plugin_env):
     """What a user saw before: Qt aborts, and names xcb-cursor0, not the missing library."""
     proc = subprocess.run(
         [sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
-        env=broken_plugin_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        env=broken_plugin_env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode != 0
     assert "Could not load the Qt platform plugin" in proc.stderr
@@ -135,12 +131,7 @@ def test_qt_alone_aborts_with_a_misleading_message(broken_plugin_env):
 def test_app_names_the_missing_library_instead_of_aborting(broken_plugin_env):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--demo"],
-        cwd=ROOT,
-        env=broken_plugin_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        cwd=ROOT, env=broken_plugin_env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 1, proc.stderr  # not SIGABRT (-6)
     assert "Qt cannot start its X11 (xcb) platform plugin" in proc.stderr

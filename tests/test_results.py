@@ -60,8 +60,6 @@ def test_a_tracked_result_never_replaces_a_manual_box_and_keeps_no_map():
     session = Session()
     annotations = Annotations(10)
     session.set_document(FakeVideo(), annotations, None)
-    session.apply(
-        annotations.add_track_edit("car", boxes={0: FrameBox((0, 0, 10, 10)), 3: FrameBox((3, 0, 10, 10))})
-    )
+    session.apply(annotations.add_track_edit("car", boxes={0: FrameBox((0, 0, 10, 10)), 3: FrameBox((3, 0, 10, 10))}))
     assert session.store_tracked(1, 3, tracked_box((9, 9, 9, 9), 0.5), response(3, 20), None) == []
     assert annotations.track(1).get(3).box == (3, 0, 10, 10) and (1, 3) not in session.maps

@@ -19,9 +19,7 @@ from app.qt_platform import DEBIAN_PACKAGES, _package_dir, app_binaries
 
 ROOT = Path(__file__).resolve().parents[1]
 #: In every Debian / Ubuntu base system (priority required): nothing to install.
-BASE_SYSTEM = re.compile(
-    r"^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libz|libzstd|ld-linux.*)\.so"
-)
+BASE_SYSTEM = re.compile(r"^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libz|libzstd|ld-linux.*)\.so")
 
 
 def readme_setup_commands() -> list[str]:
@@ -58,9 +56,7 @@ def test_every_system_library_the_gui_links_against_has_a_package():
     pyside = _package_dir("PySide6")
     site = Path(pyside).parent
     bundled_dirs = [pyside, pyside / "Qt" / "lib", site / "shiboken6", *site.glob("*.libs")]
-    qt_libs = [
-        pyside / "Qt" / "lib" / f"libQt6{m}.so.6" for m in ("Core", "Gui", "Widgets", "XcbQpa", "DBus")
-    ]
+    qt_libs = [pyside / "Qt" / "lib" / f"libQt6{m}.so.6" for m in ("Core", "Gui", "Widgets", "XcbQpa", "DBus")]
     binaries = app_binaries() + [f for f in qt_libs if f.is_file()]
     assert any(b.name == "libqxcb.so" for b in binaries), "the xcb platform plugin is checked"
     system = set()

@@ -126,14 +126,8 @@ def test_errors(mirror, tmp_path):
         boxes_from_text("1,2,3\n", "xywh")
     assert mask_box(cv2.imencode(".png", np.zeros((4, 4), np.uint8))[1].tobytes()) is None
     bad = tmp_path / "sources.json"
-    bad.write_text(
-        json.dumps(
-            {
-                "repositories": {},
-                "sequences": [{"name": "a", "repo": "x/y", "frames": "f", "gt": "g", "format": "xywh"}],
-            }
-        )
-    )
+    bad.write_text(json.dumps({"repositories": {}, "sequences": [
+        {"name": "a", "repo": "x/y", "frames": "f", "gt": "g", "format": "xywh"}]}))
     with pytest.raises(CatalogueError, match="not listed"):
         load_entries(bad)
 
@@ -145,6 +139,4 @@ def test_shipped_allowlist_and_validation_set():
     assert set(manifest.validation) <= {e.name for e in entries}  # every validation sequence is allowlisted
     assert not set(manifest.validation) & set(manifest.eval)
     with pytest.raises(ManifestError, match="validation"):
-        Manifest.from_dict(
-            {"train": {"include": [manifest.validation[0]]}, "validation": manifest.validation}
-        )
+        Manifest.from_dict({"train": {"include": [manifest.validation[0]]}, "validation": manifest.validation})

@@ -163,9 +163,7 @@ def test_the_seed_fixes_the_initial_weights(synthetic, tmp_path):
 
     def initial(seed):
         torch.manual_seed(next(calls))  # whatever the caller did before must not matter
-        r = merge(
-            DEFAULTS, {"tracker": "siamfc", "eval_max_frames": 0, "backbone_init": "none", "seed": seed}
-        )
+        r = merge(DEFAULTS, {"tracker": "siamfc", "eval_max_frames": 0, "backbone_init": "none", "seed": seed})
         trainer = Trainer("siamfc", r, tmp_path / f"w{seed}.pth", tracks=tracks, log=lambda m: None)
         return trainer.model.state_dict()
 
