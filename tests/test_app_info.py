@@ -17,6 +17,8 @@ from app.services.settings import ExportDefaults, Settings
 from trackers.base import MapGeometry
 from trackers.devices import resolve_device
 from trackers.onnx_runner import resolve_backend
+from trackers.quantization import for_weights
+from trackers.registry import chosen_backend, get
 
 FRAMES = 6
 GT_BOXES = [(10.0 + 4 * i, 12.0, 20.0, 16.0) for i in range(FRAMES)]
@@ -173,8 +175,14 @@ def test_about_names_the_version_device_backend_and_model_card(window):
     device = resolve_device("auto")
     assert f"version: {metadata.version('siamark')}" in text
     assert f"Device: auto → {device}" in text
-    assert f"Backend (auto): {resolve_backend('auto', device)}" in text
-    assert f"Tracker: {window.tracker_panel.tracker_name()}" in text
+    name = window.tracker_panel.tracker_name()
+    # the shipped default runs in INT8 on the CPU (its INT8 parameters ship), else OpenVINO / torch
+    backend = chosen_backend(name, device)
+    plain = resolve_backend("auto", device)
+    int8 = plain == "openvino" and for_weights(name, get(name).default_weights()) is not None
+    assert backend == ("openvino-int8" if int8 else plain)
+    assert f"Backend (auto): {backend}" in text
+    assert f"Tracker: {name}" in text
     assert "success AUC" in text or "no shipped weights" in text
 
 

@@ -166,41 +166,50 @@ def create(
     return tracker
 
 
+def chosen_backend(name: str, device, backend: str = "auto", weights: str | Path | None = None) -> str:
+    """What ``backend`` runs tracker ``name``'s search branch with on ``device`` (a
+    ``torch.device``), for ``weights`` (None: the shipped file): "auto" is OpenVINO in INT8
+    where INT8 parameters ship for these weights, only for models whose validation AUC held in
+    INT8 (model card); other models, and a user's own checkpoint, run in f32."""
+    from trackers.onnx_runner import requested_backend, resolve_backend
+
+    resolved = resolve_backend(backend, device)
+    if resolved == "openvino" and requested_backend(backend) == "auto":
+        from trackers.quantization import for_weights
+
+        info = _REGISTRY.get(name)  # an OpenCV reference tracker has no entry and no network
+        path = weights if weights is not None else info.default_weights() if info else None
+        if for_weights(name, path) is not None:
+            return "openvino-int8"
+    return resolved
+
+
 def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
     """Hand the tracker's search forward to OpenVINO where ``backend`` resolves to it.
     ``loaded``: (name, weights path, preset, overrides) it was built from, None for random weights."""
     from trackers.network import NetworkRunner
-    from trackers.onnx_runner import (
-        _PRECISION,
-        OnnxRunner,
-        Rebuild,
-        requested_backend,
-        resolve_backend,
-        weights_key,
-    )
+    from trackers.onnx_runner import _PRECISION, OnnxRunner, Rebuild, resolve_backend, weights_key
 
     runner = getattr(tracker, "net", None)
-    if not isinstance(runner, NetworkRunner):
+    if not isinstance(runner, NetworkRunner) or isinstance(runner, OnnxRunner):
         return  # an OpenCV reference or a tracker without a Siamese network
-    precision = _PRECISION.get(resolve_backend(backend, runner.device))
-    if precision is None or isinstance(runner, OnnxRunner):
-        return
     if loaded is None:
+        precision = _PRECISION.get(resolve_backend(backend, runner.device))
         if precision == "int8":
             raise ValueError("random weights have no INT8 parameters; use --backend openvino")
-        tracker.net = OnnxRunner(runner, precision=precision)
+        if precision is not None:
+            tracker.net = OnnxRunner(runner, precision=precision)
         return
     name, path, preset, overrides = loaded
+    precision = _PRECISION.get(chosen_backend(name, runner.device, backend, path))
+    if precision is None:
+        return
     int8 = None
-    # "auto" runs INT8 where parameters ship for these weights: only for models whose
-    # validation AUC held in INT8 (model card); others, and a user's checkpoint, stay f32.
-    if precision == "int8" or requested_backend(backend) == "auto":
+    if precision == "int8":
         from trackers.quantization import for_weights
 
         int8 = for_weights(name, path)
-        if int8 is not None:
-            precision = "int8"
-        elif precision == "int8":
+        if int8 is None:
             raise ValueError(
                 f"{Path(path).name}: no INT8 parameters were measured for these weights "
                 f"(python -m trackers quantize --tracker {name} --weights FILE --sequences DIR ...); "

@@ -18,7 +18,6 @@ import trackers
 from app import APP_NAME
 from trackers.devices import mps_available, resolve_device
 from trackers.measured import load_run, measured
-from trackers.onnx_runner import resolve_backend
 
 
 def app_version() -> str:
@@ -59,7 +58,7 @@ def about_facts(tracker: str, device: str) -> list[tuple[str, str]]:
     try:
         resolved = resolve_device(device)
         runs_on = str(resolved) if device == "auto" else device
-        backend = resolve_backend("auto", resolved)
+        backend = trackers.chosen_backend(tracker, resolved)
     except ValueError as exc:  # a device or backend that is not there: say why
         runs_on = backend = str(exc)
     return [

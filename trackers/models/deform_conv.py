@@ -56,21 +56,20 @@ def sampling_positions(
     return rows, cols
 
 
-def deform_conv2d(
+def deform_columns(
     input: torch.Tensor,
     offset: torch.Tensor,
-    weight: torch.Tensor,
-    bias: torch.Tensor | None = None,
+    kernel_size: tuple[int, int],
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
     dilation: int | tuple[int, int] = 1,
-) -> torch.Tensor:
-    """Functional deformable convolution (torchvision.ops.deform_conv2d layout, no mask)."""
+) -> tuple[torch.Tensor, int, int]:
+    """The sampled input, (B, C * K, H_out * W_out) channel-major then tap (the order of
+    ``weight.reshape(out, -1)``), and H_out, W_out: what the deformable convolution multiplies
+    its weights with (the INT8 graphs quantize it, ``trackers.ops.int8``)."""
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     b, c, h, w = input.shape
-    out_c, in_c, kh, kw = weight.shape
-    if in_c != c:
-        raise ValueError(f"weight expects {in_c} input channels, input has {c} (groups are not supported)")
+    kh, kw = kernel_size
     k = kh * kw
     h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     w_out = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
@@ -85,11 +84,30 @@ def deform_conv2d(
     grid = torch.stack([gx, gy], dim=-1).reshape(b, k * h_out, w_out, 2)
     sampled = F.grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     # (B, C, K*H_out, W_out) -> (B, C*K, L): channel-major then tap, the order of weight.reshape.
-    columns = sampled.reshape(b, c * k, h_out * w_out)
-    out = torch.matmul(weight.reshape(out_c, c * k), columns)
+    return sampled.reshape(b, c * k, h_out * w_out), h_out, w_out
+
+
+def deform_conv2d(
+    input: torch.Tensor,
+    offset: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+) -> torch.Tensor:
+    """Functional deformable convolution (torchvision.ops.deform_conv2d layout, no mask)."""
+    _, in_c, kh, kw = weight.shape
+    if in_c != input.shape[1]:
+        raise ValueError(
+            f"weight expects {in_c} input channels, input has {input.shape[1]} (groups are not supported)"
+        )
+    columns, h_out, w_out = deform_columns(input, offset, (kh, kw), stride, padding, dilation)
+    out_c = weight.shape[0]
+    out = torch.matmul(weight.reshape(out_c, -1), columns)
     if bias is not None:
         out = out + bias.view(1, out_c, 1)
-    return out.reshape(b, out_c, h_out, w_out)
+    return out.reshape(input.shape[0], out_c, h_out, w_out)
 
 
 class DeformConv2d(nn.Module):

@@ -23,20 +23,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trackers.models.deform_conv import DeformConv2d, deform_columns
+
 #: a measured input range per convolution, by module name: (low, high)
 Ranges = dict[str, tuple[float, float]]
 #: per convolution, the mean change of each output channel that quantizing it causes
 Shifts = dict[str, list[float]]
 
 
+def _quantizable(module: nn.Module) -> bool:
+    return isinstance(module, (nn.Conv2d, DeformConv2d))
+
+
 def collect_ranges(model: nn.Module, run: Callable[[], object]) -> Ranges:
-    """The input range of every ``nn.Conv2d`` of ``model`` over the calls ``run`` makes: per
-    convolution, the mean over its calls of each call's minimum and maximum (robust to the odd
-    outlier frame, as post-training quantizers do by default)."""
+    """The input range of every convolution (``nn.Conv2d``, ``DeformConv2d``) of ``model`` over
+    the calls ``run`` makes: per convolution, the mean over its calls of each call's minimum
+    and maximum (robust to the odd outlier frame, as post-training quantizers do by default).
+    A deformable convolution's sampled values interpolate its input, so they lie in its range."""
     seen: dict[str, list[tuple[float, float]]] = {}
     hooks = []
     for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
+        if _quantizable(module):
 
             def record(_module, args, name=name):
                 x = args[0].detach()
@@ -65,11 +72,11 @@ def collect_shifts(model: nn.Module, ranges: Ranges, run: Callable[[], object]) 
     counts: dict[str, int] = {}
     hooks = []
     for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d) and name in ranges:
-            quantized = Int8Conv2d(module, *ranges[name])
+        if _quantizable(module) and name in ranges:
+            quantized = int8_layer(module, *ranges[name])
 
             def record(_module, args, output, name=name, quantized=quantized):
-                diff = quantized(args[0].detach()) - output.detach()
+                diff = quantized(*[a.detach() for a in args]) - output.detach()
                 sums[name] = sums.get(name, 0) + diff.mean(dim=(0, 2, 3)).double()
                 counts[name] = counts.get(name, 0) + 1
 
@@ -83,52 +90,100 @@ def collect_shifts(model: nn.Module, ranges: Ranges, run: Callable[[], object]) 
     return {name: (sums[name] / counts[name]).tolist() for name in sums}
 
 
-class Int8Conv2d(nn.Module):
-    """``conv`` with its input quantized to 8 bits on a fixed range (unsigned when the range
-    has no negatives, as after a ReLU) and its weights to 8 bits per output channel; ``shift``
-    (``collect_shifts``) is taken off its bias."""
+class _Int8(nn.Module):
+    """What both INT8 layers share: ``layer``'s input quantized to 8 bits on a fixed range
+    (unsigned when the range has no negatives, as after a ReLU), its weights to 8 bits per
+    output channel, and ``shift`` (``collect_shifts``) taken off its bias."""
 
-    def __init__(self, conv: nn.Conv2d, low: float, high: float, shift: list[float] | None = None):
+    def __init__(self, layer: nn.Module, low: float, high: float, shift: list[float] | None = None):
         super().__init__()
-        self.conv = conv
+        self.layer = layer
         self.unsigned = low >= 0.0
         span = max(high, 1e-8) if self.unsigned else max(-low, high, 1e-8)
         self.scale = span / (255.0 if self.unsigned else 127.0)
-        w = conv.weight.detach()
+        w = layer.weight.detach()
         peak = w.abs().amax(dim=tuple(range(1, w.dim()))).clamp_min(1e-12)
         self.register_buffer("w_scale", (peak / 127.0).float())
         self.register_buffer("w_zero", torch.zeros(w.shape[0], dtype=torch.int32))
-        bias = conv.bias.detach() if conv.bias is not None else None
+        bias = layer.bias.detach() if layer.bias is not None else None
         if shift is not None:
             bias = (0 if bias is None else bias) - torch.tensor(shift, dtype=w.dtype)
         self.register_buffer("bias", bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def quantized_input(self, x: torch.Tensor) -> torch.Tensor:
         if self.unsigned:
-            x = torch.fake_quantize_per_tensor_affine(x, self.scale, 0, 0, 255)
-        else:
-            x = torch.fake_quantize_per_tensor_affine(x, self.scale, 0, -128, 127)
-        conv = self.conv
-        w = torch.fake_quantize_per_channel_affine(conv.weight, self.w_scale, self.w_zero, 0, -128, 127)
+            return torch.fake_quantize_per_tensor_affine(x, self.scale, 0, 0, 255)
+        return torch.fake_quantize_per_tensor_affine(x, self.scale, 0, -128, 127)
+
+    def quantized_weight(self) -> torch.Tensor:
+        return torch.fake_quantize_per_channel_affine(
+            self.layer.weight, self.w_scale, self.w_zero, 0, -128, 127
+        )
+
+
+class Int8Conv2d(_Int8):
+    """An ``nn.Conv2d`` with 8-bit input and weights."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv = self.layer
         if conv.padding_mode != "zeros":  # the shipped and seed networks pad with zeros
             raise ValueError(f"padding mode {conv.padding_mode!r} is not supported")
-        return F.conv2d(x, w, self.bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+        return F.conv2d(
+            self.quantized_input(x),
+            self.quantized_weight(),
+            self.bias,
+            conv.stride,
+            conv.padding,
+            conv.dilation,
+            conv.groups,
+        )
+
+
+class Int8DeformConv2d(_Int8):
+    """A ``DeformConv2d`` whose sampled columns and weights are 8-bit: its matrix product
+    (SiamCross's ADCA, a quarter of the search graph's time in f32) runs in INT8. The offsets
+    and the bilinear sampling stay float32. The product is written columns x weights, the
+    weights (C * K, out) quantized per column right at the product: the form OpenVINO's
+    low-precision matrix product takes (weights x columns stayed f32)."""
+
+    def __init__(self, layer: DeformConv2d, low: float, high: float, shift: list[float] | None = None):
+        super().__init__(layer, low, high, shift)
+        self.register_buffer(
+            "w_columns", layer.weight.detach().reshape(layer.out_channels, -1).t().contiguous()
+        )
+
+    def quantized_weight(self) -> torch.Tensor:
+        return torch.fake_quantize_per_channel_affine(self.w_columns, self.w_scale, self.w_zero, 1, -128, 127)
+
+    def forward(self, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        d = self.layer
+        columns, h_out, w_out = deform_columns(x, offset, d.kernel_size, d.stride, d.padding, d.dilation)
+        out = torch.matmul(self.quantized_input(columns.transpose(1, 2)), self.quantized_weight())
+        if self.bias is not None:
+            out = out + self.bias
+        return out.transpose(1, 2).reshape(x.shape[0], d.out_channels, h_out, w_out)
+
+
+def int8_layer(layer: nn.Module, low: float, high: float, shift: list[float] | None = None) -> _Int8:
+    """``layer`` (a convolution) as its INT8 counterpart."""
+    kind = Int8DeformConv2d if isinstance(layer, DeformConv2d) else Int8Conv2d
+    return kind(layer, low, high, shift)
 
 
 def with_int8(model: nn.Module, ranges: Ranges, shifts: Shifts | None = None) -> tuple[nn.Module, int]:
-    """A copy of ``model`` whose ``nn.Conv2d`` layers named in ``ranges`` are ``Int8Conv2d``
-    ones (layers without a measured range, or already replaced, stay as they are), and how
-    many were replaced."""
-    names = [
-        name for name, module in model.named_modules() if isinstance(module, nn.Conv2d) and name in ranges
-    ]
+    """A copy of ``model`` whose convolutions named in ``ranges`` are INT8 ones (layers
+    without a measured range, or already replaced, stay as they are), and how many were
+    replaced."""
+    names = [name for name, module in model.named_modules() if _quantizable(module) and name in ranges]
     if not names:
         return model, 0
     net = copy.deepcopy(model)
+    if names == [""]:  # the model is one convolution
+        return int8_layer(net, *ranges[""], (shifts or {}).get("")), 1
     for name in names:
         parent_name, _, child = name.rpartition(".")
         parent = net.get_submodule(parent_name) if parent_name else net
         low, high = ranges[name]
         shift = (shifts or {}).get(name)
-        setattr(parent, child, Int8Conv2d(getattr(parent, child), low, high, shift))
+        setattr(parent, child, int8_layer(getattr(parent, child), low, high, shift))
     return net, len(names)
