@@ -206,3 +206,18 @@ def test_an_int8_deformable_convolution_stays_close():
     with torch.no_grad():
         want, got = deform(x, offset), layer(x, offset)
     assert (got - want).abs().max() <= 0.05 * want.abs().max() and not torch.equal(got, want)
+
+
+@needs_openvino
+def test_auto_runs_int8_only_where_parameters_ship(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("SIAMARK_BACKEND", raising=False)
+    for name in registry.shipped():
+        has = for_weights(name, registry.get(name).default_weights()) is not None
+        assert registry.chosen_backend(name, cpu) == ("openvino-int8" if has else "openvino")
+        assert registry.chosen_backend(name, cpu, "openvino") == "openvino"  # asked for f32: f32
+    assert registry.chosen_backend("csrt", cpu) == "openvino"  # no network, no parameters
+    monkeypatch.setenv("SIAMARK_BACKEND", "openvino")
+    default = registry.recommended()
+    if default is not None:
+        assert registry.chosen_backend(default, cpu) == "openvino"
