@@ -1,8 +1,8 @@
 """Which engine runs the search branch fastest on this machine? Same-run figures, printed.
 
 For every tracker: the search forward (one frame's crops through the network) timed through
-the tuned PyTorch runner, OpenVINO in f32 (the product's fast path) and, where the CPU has it,
-bf16, the f32 graph with every convolution direct (what its Winograd layers add,
+the tuned PyTorch runner, OpenVINO in f32 and, where the CPU has it, bf16, OpenVINO with INT8
+convolutions where the weights have INT8 parameters (``trackers/quantization.py``), the f32 graph with every convolution direct (what its Winograd layers add,
 ``trackers/ops/winograd.py``), and — when the ``onnxruntime`` package is installed (it is not a
 dependency: it measured slower, ``trackers/onnx_runner.py``) — ONNX Runtime, all from the same
 exported graph; then
@@ -55,6 +55,7 @@ def forward_times(name: str, weights: str | None, frames, box) -> dict:
         export_graph,
         native_bf16,
     )
+    from trackers.quantization import for_weights
 
     tracker = trackers.create(name, weights=weights, device="cpu", backend="torch")
     tracker.init(frames[0], box)
@@ -69,7 +70,13 @@ def forward_times(name: str, weights: str | None, frames, box) -> dict:
     for backend, precision in _PRECISION.items():
         if precision == "bf16" and not native_bf16():
             continue
-        compiled = _session_from(graph, precision)
+        backend_graph = graph
+        if precision == "int8":  # its own graph, where INT8 parameters were measured for the weights
+            params = for_weights(name, tracker.weights_source)
+            if params is None:
+                continue
+            backend_graph = export_graph(runner.model, dataclasses.replace(spec, int8=params.digest), params)
+        compiled = _session_from(backend_graph, precision)
         engines[backend] = lambda c=compiled: c.run(feeds)
     # the f32 graph with every convolution direct: what its Winograd layers add
     direct = _session_from(export_graph(runner.model, dataclasses.replace(spec, winograd=False)))

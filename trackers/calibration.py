@@ -229,12 +229,21 @@ def load_file(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def for_weights(tracker: str, weights: Path | None, path: Path = CALIBRATION_FILE) -> Calibration | None:
-    """The stored map of ``tracker`` if it was fitted for exactly this ``weights`` file."""
+def entry_for_weights(tracker: str, weights: Path | str | None, path: Path) -> dict[str, Any] | None:
+    """``tracker``'s entry in the file at ``path`` if it was made for exactly this ``weights``
+    file (its SHA-256); None otherwise, or when there is no such file or entry."""
     if weights is None or not Path(weights).is_file():
         return None
     entry = load_file(path).get(tracker)
     if not entry or entry.get("weights_sha256") != sha256_of(Path(weights)):
+        return None
+    return entry
+
+
+def for_weights(tracker: str, weights: Path | None, path: Path = CALIBRATION_FILE) -> Calibration | None:
+    """The stored map of ``tracker`` if it was fitted for exactly this ``weights`` file."""
+    entry = entry_for_weights(tracker, weights, path)
+    if entry is None:
         return None
     try:
         return Calibration.from_dict(entry.get("map"))

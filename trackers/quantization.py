@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trackers.calibration import load_file
-from trackers.measured import sha256_of
+from trackers.calibration import entry_for_weights
 from trackers.ops.int8 import Ranges, Shifts, collect_ranges, collect_shifts
 
 QUANTIZATION_FILE = Path(__file__).resolve().parents[1] / "resources" / "weights" / "int8.json"
@@ -86,10 +85,8 @@ def for_weights(
     tracker: str, weights: Path | str | None, path: Path = QUANTIZATION_FILE
 ) -> Int8Params | None:
     """The stored parameters of ``tracker`` if they were measured for exactly this file."""
-    if weights is None or not Path(weights).is_file():
-        return None
-    entry = load_file(path).get(tracker)
-    if not entry or entry.get("weights_sha256") != sha256_of(Path(weights)):
+    entry = entry_for_weights(tracker, weights, path)
+    if entry is None:
         return None
     try:
         return Int8Params.from_dict(entry)

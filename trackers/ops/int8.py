@@ -35,27 +35,33 @@ def _quantizable(module: nn.Module) -> bool:
     return isinstance(module, (nn.Conv2d, DeformConv2d))
 
 
-def collect_ranges(model: nn.Module, run: Callable[[], object]) -> Ranges:
-    """The input range of every convolution (``nn.Conv2d``, ``DeformConv2d``) of ``model`` over
-    the calls ``run`` makes: per convolution, the mean over its calls of each call's minimum
-    and maximum (robust to the odd outlier frame, as post-training quantizers do by default).
-    A deformable convolution's sampled values interpolate its input, so they lie in its range."""
-    seen: dict[str, list[tuple[float, float]]] = {}
-    hooks = []
-    for name, module in model.named_modules():
-        if _quantizable(module):
-
-            def record(_module, args, name=name):
-                x = args[0].detach()
-                seen.setdefault(name, []).append((float(x.min()), float(x.max())))
-
-            hooks.append(module.register_forward_pre_hook(record))
+def _hooked_run(model: nn.Module, run: Callable[[], object], register: Callable) -> None:
+    """``run()`` without gradients, with the hooks ``register(name, module)`` puts on each
+    convolution (it returns the handle, or None to skip the layer); removed afterwards."""
+    hooks = [h for name, m in model.named_modules() if _quantizable(m) and (h := register(name, m))]
     try:
         with torch.no_grad():
             run()
     finally:
         for hook in hooks:
             hook.remove()
+
+
+def collect_ranges(model: nn.Module, run: Callable[[], object]) -> Ranges:
+    """The input range of every convolution (``nn.Conv2d``, ``DeformConv2d``) of ``model`` over
+    the calls ``run`` makes: per convolution, the mean over its calls of each call's minimum
+    and maximum (robust to the odd outlier frame, as post-training quantizers do by default).
+    A deformable convolution's sampled values interpolate its input, so they lie in its range."""
+    seen: dict[str, list[tuple[float, float]]] = {}
+
+    def register(name: str, module: nn.Module):
+        def record(_module, args):
+            x = args[0].detach()
+            seen.setdefault(name, []).append((float(x.min()), float(x.max())))
+
+        return module.register_forward_pre_hook(record)
+
+    _hooked_run(model, run, register)
     ranges = {}
     for name, calls in seen.items():
         lows, highs = zip(*calls, strict=True)
@@ -70,23 +76,20 @@ def collect_shifts(model: nn.Module, ranges: Ranges, run: Callable[[], object]) 
     the bias puts it back (post-training quantizers' bias correction)."""
     sums: dict[str, torch.Tensor] = {}
     counts: dict[str, int] = {}
-    hooks = []
-    for name, module in model.named_modules():
-        if _quantizable(module) and name in ranges:
-            quantized = int8_layer(module, *ranges[name])
 
-            def record(_module, args, output, name=name, quantized=quantized):
-                diff = quantized(*[a.detach() for a in args]) - output.detach()
-                sums[name] = sums.get(name, 0) + diff.mean(dim=(0, 2, 3)).double()
-                counts[name] = counts.get(name, 0) + 1
+    def register(name: str, module: nn.Module):
+        if name not in ranges:
+            return None
+        quantized = int8_layer(module, *ranges[name])
 
-            hooks.append(module.register_forward_hook(record))
-    try:
-        with torch.no_grad():
-            run()
-    finally:
-        for hook in hooks:
-            hook.remove()
+        def record(_module, args, output):
+            diff = quantized(*[a.detach() for a in args]) - output.detach()
+            sums[name] = sums.get(name, 0) + diff.mean(dim=(0, 2, 3)).double()
+            counts[name] = counts.get(name, 0) + 1
+
+        return module.register_forward_hook(record)
+
+    _hooked_run(model, run, register)
     return {name: (sums[name] / counts[name]).tolist() for name in sums}
 
 
