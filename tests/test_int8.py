@@ -126,7 +126,7 @@ def test_the_int8_backend_refuses_weights_without_parameters(tmp_path):
 
 @needs_shared
 @needs_openvino
-@pytest.mark.parametrize("name", ["siamcross-mobilev2", "siamrpnpp-mobilev2"])
+@pytest.mark.parametrize("name", ["siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2", "siamfc"])
 def test_shipped_int8_graphs_run_int8_and_track_like_pytorch(name):
     """On vot_bag, each output of the int8 search graph follows PyTorch's on the same crops
     (correlation over the map; 8-bit rounding moves single values by ~10-20 % of the map's
@@ -221,3 +221,14 @@ def test_auto_runs_int8_only_where_parameters_ship(monkeypatch):
     default = registry.recommended()
     if default is not None:
         assert registry.chosen_backend(default, cpu) == "openvino"
+
+
+def test_a_layer_fed_pixels_gets_the_whole_8_bit_range():
+    net = _conv_net()
+    frames = [torch.randint(10, 240, (1, 3, 8, 8)).float(), torch.randint(0, 256, (1, 3, 8, 8)).float()]
+    ranges = collect_ranges(net, lambda: [net(f) for f in frames])
+    assert ranges["0"] == (0.0, 255.0)  # exact: 8-bit pixels quantize without loss
+    assert ranges["2"] != (0.0, 255.0)
+    first = Int8Conv2d(net[0], *ranges["0"])
+    with torch.no_grad():
+        assert torch.allclose(first.quantized_input(frames[1]), frames[1])

@@ -511,9 +511,13 @@ def cmd_quantize(args) -> int:
     sequences = [load_sequence(p, args.max_frames) for p in args.sequences]
     frames = sum(len(s.frames) for s in sequences)
     entries = {}
+    layers = {name: _conv_names(create_from_args(args, name, "torch")) for name in names}
+    unknown = set(args.float) - set().union(*layers.values())
+    if unknown:
+        raise UsageError(f"--float: no tracker here has a convolution named {', '.join(sorted(unknown))}")
     for name in names:
         tracker = create_from_args(args, name, "torch")
-        params = measure(tracker, sequences)
+        params = measure(tracker, sequences, args.float)
         entries[name] = params.to_dict() | {
             "weights_sha256": _weights_sha256(tracker),
             "weights": Path(str(tracker.weights_source)).name,
@@ -534,6 +538,14 @@ def cmd_quantize(args) -> int:
     if target.resolve() == QUANTIZATION_FILE.resolve():
         print(f"wrote {target}: --backend openvino-int8 now runs these weights", file=sys.stderr)
     return 0
+
+
+def _conv_names(tracker) -> set[str]:
+    """The names of the convolutions of ``tracker``'s network (what --float can name)."""
+    from trackers.ops.int8 import quantizable
+
+    model = getattr(getattr(tracker, "net", None), "model", None)
+    return {n for n, m in model.named_modules() if quantizable(m)} if model is not None else set()
 
 
 # ---------------------------------------------------------------------------------------- tune
@@ -696,6 +708,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="OTB-layout sequence folders to measure on (training sequences, not the validation ones)",
     )
     p.add_argument("--max-frames", type=int, default=25, metavar="N", help="frames per sequence (default 25)")
+    p.add_argument(
+        "--float",
+        nargs="+",
+        default=[],
+        metavar="LAYER",
+        help="convolutions left in float32, by module name (the output layers), for every tracker that has them",
+    )
     p.add_argument(
         "--json", required=True, metavar="FILE", help="write here (resources/weights/int8.json ships)"
     )
