@@ -389,6 +389,7 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
     first.resize(760, 540)
     first.tracker_panel.set_tracker("siamfc")
     first.tracker_panel.set_device("cpu")
+    first.tracker_panel.set_precision("float32")
     first.response_dock.hide()
     assert first.files.open_path(image_folder)
     first.close()
@@ -399,6 +400,8 @@ def test_settings_are_restored_in_the_next_session(qtbot, config_dir, image_fold
     second.show()
     assert second.tracker_panel.tracker_name() == "siamfc"
     assert second.tracker_panel.device() == "cpu"
+    assert second.tracker_panel.precision() == "float32"
+    assert second.tracker_panel.spec().precision == "float32"
     assert (second.size().width(), second.size().height()) == (760, 540)
     assert not second.response_dock.isVisible()
     recent = [a.statusTip() for a in second.recent_menu.actions()]

@@ -26,18 +26,18 @@ def touch(folder: Path, name: str) -> Path:
 
 def test_defaults(settings, tmp_path):
     assert settings.path == tmp_path / "config" / "siamark.ini"
-    assert settings.recent_files() == [] and settings.device == "auto"
+    assert settings.recent_files() == [] and settings.device == "auto" and settings.precision == "auto"
     assert (
         settings.last_tracker is None and settings.window_geometry is None and settings.window_state is None
     )
 
 
 def test_values_round_trip_through_the_file(settings):
-    settings.last_tracker, settings.device = "nanotrack", "cuda"
+    settings.last_tracker, settings.device, settings.precision = "nanotrack", "cuda", "float32"
     settings.window_geometry, settings.window_state = b"\x00\x01geometry\xff", b"state"
     settings.sync()
     again = Settings()
-    assert again.last_tracker == "nanotrack" and again.device == "cuda"
+    assert again.last_tracker == "nanotrack" and again.device == "cuda" and again.precision == "float32"
     assert again.window_geometry == b"\x00\x01geometry\xff" and again.window_state == b"state"
 
 

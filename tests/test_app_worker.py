@@ -72,6 +72,7 @@ class FakeMulti(StandIn):
     def __init__(self, *args, **kwargs):
         self.objects = {}
         FakeMulti.calls = []
+        FakeMulti.created_with = kwargs
 
     def add(self, object_id, frame, box):
         self.objects[object_id] = box
@@ -223,6 +224,17 @@ def test_each_target_stops_before_its_own_next_keyframe(qtbot, controller, monke
     assert all(set(got["tracked"][f]) == {1, 2} for f in (3, 4))
     assert all(set(got["tracked"][f]) == {2} for f in range(5, 12))
     assert ("remove", 1) in FakeMulti.calls
+
+
+def test_the_runs_precision_reaches_the_tracker(qtbot, controller, monkeypatch):
+    monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
+    frames = numbered_frames(4)
+    spec = TrackerSpec("siamfc", device="cpu", precision="float32")
+    run = TrackJob(lambda i: frames[i], 0, (Target(1, (1, 1, 2, 2)),), spec, frame_count=4)
+    with qtbot.waitSignal(controller.finished, timeout=30_000):
+        controller.start(run)
+    assert FakeMulti.created_with["backend"] == spec.backend()
+    assert FakeMulti.created_with["device"] == "cpu"
 
 
 def test_backward_run_visits_frames_in_reverse_and_ends_when_all_targets_stop(qtbot, controller, monkeypatch):

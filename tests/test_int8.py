@@ -232,3 +232,13 @@ def test_a_layer_fed_pixels_gets_the_whole_8_bit_range():
     first = Int8Conv2d(net[0], *ranges["0"])
     with torch.no_grad():
         assert torch.allclose(first.quantized_input(frames[1]), frames[1])
+
+
+def test_a_run_asks_for_float32_or_lets_auto_choose():
+    from app.engine.jobs import TrackerSpec
+
+    assert TrackerSpec("siamfc").backend() == "auto"
+    expected = "openvino" if openvino_available() else "auto"
+    assert TrackerSpec("siamfc", device="cpu", precision="float32").backend() == expected
+    with pytest.raises(ValueError, match="auto or float32"):
+        TrackerSpec("siamfc", precision="fp8").backend()

@@ -64,6 +64,7 @@ class MultiTracker:
         device: str = "auto",
         preset: str | None = None,
         half: bool = False,
+        backend: str = "auto",
         batched: bool | None = None,
         nano_onnx: tuple[str | Path, str | Path] | None = None,
         **overrides: Any,
@@ -75,7 +76,9 @@ class MultiTracker:
             )
         else:
             self._setup(
-                create(name, weights, device=device, preset=preset, half=half, **overrides), None, batched
+                create(name, weights, device=device, preset=preset, half=half, backend=backend, **overrides),
+                None,
+                batched,
             )
 
     @classmethod

@@ -64,7 +64,11 @@ def compare_frames(
                 return
             # Looked up at call time so tests can substitute trackers.multi.MultiTracker.
             tracker = trackers.multi.MultiTracker(
-                spec.name, weights=spec.weights, device=spec.device, preset=spec.preset
+                spec.name,
+                weights=spec.weights,
+                device=spec.device,
+                preset=spec.preset,
+                backend=spec.backend(),
             )
             tracker.add(slot, first, job.box)
             running[slot] = tracker

@@ -22,7 +22,9 @@ import trackers.checkpoints
 import trackers.multi
 from app.io.video import SeekableVideo, open_video
 from app.model.run_rules import Target
+from trackers.devices import resolve_device
 from trackers.io import read_ahead
+from trackers.onnx_runner import float32_backend
 
 FrameProvider = Callable[[int], np.ndarray]
 
@@ -33,6 +35,16 @@ class TrackerSpec:
     weights: str | None = None  # None: the shipped default
     device: str = "auto"
     preset: str | None = None  # None: the checkpoint decides
+    #: "auto" (on the CPU the shipped models run INT8) or "float32" (the reference precision)
+    precision: str = "auto"
+
+    def backend(self) -> str:
+        """The ``trackers.create`` backend for this precision on this spec's device."""
+        if self.precision == "auto":
+            return "auto"
+        if self.precision != "float32":
+            raise ValueError(f"precision {self.precision!r}: auto or float32")
+        return float32_backend(resolve_device(self.device))
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ def track_frames(
         spec = job.spec
         # Looked up at call time so tests can substitute trackers.multi.MultiTracker / trackers.create.
         tracker = trackers.multi.MultiTracker(
-            spec.name, weights=spec.weights, device=spec.device, preset=spec.preset
+            spec.name, weights=spec.weights, device=spec.device, preset=spec.preset, backend=spec.backend()
         )
         tracker.set_appearance(job.appearance)
         if cancelled():

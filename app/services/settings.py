@@ -63,6 +63,14 @@ class Settings:
         self._qs.setValue("tracking/device", name)
 
     @property
+    def precision(self) -> str:
+        return self._str("tracking/precision", "auto")
+
+    @precision.setter
+    def precision(self, name: str) -> None:
+        self._qs.setValue("tracking/precision", name)
+
+    @property
     def export_folder(self) -> Path | None:
         """The folder the last export went into (exports are suggested there)."""
         value = self._str("files/export_folder", None)

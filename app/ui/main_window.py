@@ -719,15 +719,18 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray(settings.window_geometry))
         self.session.set_drift_settings(settings.drift_settings)
         self.response_panel.set_opacity(settings.overlay_opacity)
-        tracker, device = settings.last_tracker, settings.device  # read both before either is saved
+        # read all three before any is saved (each set_ below saves the panel's choice)
+        tracker, device, precision = settings.last_tracker, settings.device, settings.precision
         if tracker in trackers.names():
             self.tracker_panel.set_tracker(tracker)
         self.tracker_panel.set_device(device)
+        self.tracker_panel.set_precision(precision)
         self.files.refresh_recent_menu()
 
     def _save_tracker_choice(self) -> None:
         self.settings.last_tracker = self.tracker_panel.tracker_name()
         self.settings.device = self.tracker_panel.device()
+        self.settings.precision = self.tracker_panel.precision()
 
     def closeEvent(self, event) -> None:
         # Unsaved work: save it, drop it, or stay. A window that closes leaves no autosave, so
