@@ -16,7 +16,7 @@ from app.model.groundtruth import GROUND_TRUTH_LABEL, ground_truth_iou
 from app.services.settings import ExportDefaults, Settings
 from trackers.base import MapGeometry
 from trackers.devices import resolve_device
-from trackers.onnx_runner import resolve_backend
+from trackers.onnx_runner import openvino_available, resolve_backend
 from trackers.quantization import for_weights
 from trackers.registry import chosen_backend, get
 
@@ -184,6 +184,12 @@ def test_about_names_the_version_device_backend_and_model_card(window):
     assert f"Backend (auto): {backend}" in text
     assert f"Tracker: {name}" in text
     assert "success AUC" in text or "no shipped weights" in text
+    dialog.close()
+    # the panel's precision is what the dialog reports: float32 on the CPU is OpenVINO in f32
+    window.tracker_panel.set_device("cpu")
+    window.tracker_panel.set_precision("float32")
+    text = window.show_about().text()
+    assert f"Backend (float32): {'openvino' if openvino_available() else 'torch'}" in text
 
 
 # -- 9: response panel ---------------------------------------------------------------------------

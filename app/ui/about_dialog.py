@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, Q
 
 import trackers
 from app import APP_NAME
+from app.engine.jobs import TrackerSpec
 from trackers.devices import mps_available, resolve_device
 from trackers.measured import load_run, measured
 
@@ -52,13 +53,15 @@ def cuda_status() -> str:
     return f"not available (torch built for CUDA {torch.version.cuda}; no GPU or driver found)"
 
 
-def about_facts(tracker: str, device: str) -> list[tuple[str, str]]:
-    """(what, value) rows for the tracker and device chosen in the Tracker panel."""
+def about_facts(spec: TrackerSpec) -> list[tuple[str, str]]:
+    """(what, value) rows for the tracker, weights, device and precision chosen in the Tracker
+    panel: "Backend" is what a run with them would use."""
+    tracker, device = spec.name, spec.device
     recommended = " (recommended)" if tracker == trackers.recommended() else ""
     try:
         resolved = resolve_device(device)
         runs_on = str(resolved) if device == "auto" else device
-        backend = trackers.chosen_backend(tracker, resolved)
+        backend = trackers.chosen_backend(tracker, resolved, spec.backend(), spec.weights)
     except ValueError as exc:  # a device or backend that is not there: say why
         runs_on = backend = str(exc)
     return [
@@ -66,7 +69,7 @@ def about_facts(tracker: str, device: str) -> list[tuple[str, str]]:
         ("Tracker", tracker + recommended),
         ("Model card", model_card(tracker)),
         ("Device", f"{device} → {runs_on}" if device == "auto" else runs_on),
-        ("Backend (auto)", backend),
+        (f"Backend ({spec.precision})", backend),
         ("CUDA", cuda_status()),
         ("Apple MPS", "available" if mps_available() else "not available"),
         ("PyTorch", torch.__version__),
@@ -77,10 +80,10 @@ def about_facts(tracker: str, device: str) -> list[tuple[str, str]]:
 
 
 class AboutDialog(QDialog):
-    def __init__(self, parent: QWidget | None, tracker: str, device: str):
+    def __init__(self, parent: QWidget | None, spec: TrackerSpec):
         super().__init__(parent)
         self.setWindowTitle(f"About {APP_NAME}")
-        self.facts = about_facts(tracker, device)
+        self.facts = about_facts(spec)
         intro = QLabel(
             f"<h3>{APP_NAME} {html.escape(self.facts[0][1])}</h3>"
             "Semi-automatic video annotation with Siamese visual trackers.<br>"

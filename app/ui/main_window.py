@@ -650,7 +650,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> QDialog:
         from app.ui.about_dialog import AboutDialog  # reads the model card and probes the devices
 
-        dialog = AboutDialog(self, self.tracker_panel.tracker_name(), self.tracker_panel.device())
+        dialog = AboutDialog(self, self.tracker_panel.spec())
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
         self.about_dialog = dialog
