@@ -171,17 +171,24 @@ def chosen_backend(name: str, device, backend: str = "auto", weights: str | Path
     ``torch.device``), for ``weights`` (None: the shipped file): "auto" is OpenVINO in INT8
     where INT8 parameters ship for these weights, only for models whose validation AUC held in
     INT8 (model card); other models, and a user's own checkpoint, run in f32."""
+    info = _REGISTRY.get(name)  # an OpenCV reference tracker has no entry and no network
+    path = weights if weights is not None else info.default_weights() if info else None
+    return _backend_and_int8(name, device, backend, path)[0]
+
+
+def _backend_and_int8(name: str, device, backend: str, path: str | Path | None) -> tuple[str, Any]:
+    """``chosen_backend`` and the INT8 parameters it found (``trackers.quantization``), looked
+    up once; None where there are none (an explicit "openvino-int8" then stays asked for)."""
     from trackers.onnx_runner import requested_backend, resolve_backend
 
     resolved = resolve_backend(backend, device)
-    if resolved == "openvino" and requested_backend(backend) == "auto":
-        from trackers.quantization import for_weights
+    auto = resolved == "openvino" and requested_backend(backend) == "auto"
+    if resolved != "openvino-int8" and not auto:
+        return resolved, None
+    from trackers.quantization import for_weights
 
-        info = _REGISTRY.get(name)  # an OpenCV reference tracker has no entry and no network
-        path = weights if weights is not None else info.default_weights() if info else None
-        if for_weights(name, path) is not None:
-            return "openvino-int8"
-    return resolved
+    int8 = for_weights(name, path)
+    return ("openvino-int8" if int8 is not None else resolved), int8
 
 
 def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
@@ -201,19 +208,15 @@ def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
             tracker.net = OnnxRunner(runner, precision=precision)
         return
     name, path, preset, overrides = loaded
-    precision = _PRECISION.get(chosen_backend(name, runner.device, backend, path))
+    chosen, int8 = _backend_and_int8(name, runner.device, backend, path)
+    precision = _PRECISION.get(chosen)
     if precision is None:
         return
-    int8 = None
-    if precision == "int8":
-        from trackers.quantization import for_weights
-
-        int8 = for_weights(name, path)
-        if int8 is None:
-            raise ValueError(
-                f"{Path(path).name}: no INT8 parameters were measured for these weights "
-                f"(python -m trackers quantize --tracker {name} --weights FILE --sequences DIR ...); "
-                "use --backend openvino"
-            )
+    if precision == "int8" and int8 is None:
+        raise ValueError(
+            f"{Path(path).name}: no INT8 parameters were measured for these weights "
+            f"(python -m trackers quantize --tracker {name} --weights FILE --sequences DIR ...); "
+            "use --backend openvino"
+        )
     rebuild = Rebuild(name, path, preset, tuple(sorted(overrides.items())))
     tracker.net = OnnxRunner(runner, weights_key(path), rebuild, precision, int8)
