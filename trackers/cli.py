@@ -438,7 +438,6 @@ def cmd_calibrate(args) -> int:
         calibrate_runs,
         drift_quality,
         run_uncalibrated,
-        write_file,
     )
 
     _check_max_frames(args)
@@ -463,9 +462,7 @@ def cmd_calibrate(args) -> int:
             "recall": round(quality.recall, 4),
             "false_flags_per_100": round(quality.false_per_100, 3),
         }
-        entry["weights_sha256"] = _weights_sha256(tracker)
-        entry["weights"] = Path(str(tracker.weights_source)).name
-        entries[name] = entry
+        entries[name] = entry | _weights_fields(tracker)
         records[name] = {r.name: r.to_dict() for r in runs}
         print(
             f"{name}: {entry['frames']} frames, {100 * entry['success_rate']:.0f}% with IoU >= 0.5; "
@@ -481,14 +478,7 @@ def cmd_calibrate(args) -> int:
             )
     if args.json:
         target = Path(args.json)
-        write_file(
-            target,
-            entries,
-            command="python -m trackers " + shlex.join(args.argv),
-            date=datetime.date.today().isoformat(),
-            sequences=[s.name for s in sequences],
-            max_frames=args.max_frames,
-        )
+        _write_entries(target, entries, args, sequences)
         if target.resolve() == CALIBRATION_FILE.resolve():
             print(f"wrote {target}: the shipped trackers now report calibrated scores", file=sys.stderr)
     if args.records:
@@ -501,7 +491,6 @@ def cmd_calibrate(args) -> int:
 
 def cmd_quantize(args) -> int:
     from trackers.bench import load_sequence
-    from trackers.calibration import write_file
     from trackers.quantization import QUANTIZATION_FILE, measure
 
     _check_max_frames(args)
@@ -511,33 +500,42 @@ def cmd_quantize(args) -> int:
     sequences = [load_sequence(p, args.max_frames) for p in args.sequences]
     frames = sum(len(s.frames) for s in sequences)
     entries = {}
-    layers = {name: _conv_names(create_from_args(args, name, "torch")) for name in names}
-    unknown = set(args.float) - set().union(*layers.values())
+    made = {name: create_from_args(args, name, "torch") for name in names}
+    unknown = set(args.float) - set().union(*(_conv_names(t) for t in made.values()))
     if unknown:
         raise UsageError(f"--float: no tracker here has a convolution named {', '.join(sorted(unknown))}")
-    for name in names:
-        tracker = create_from_args(args, name, "torch")
+    for name, tracker in made.items():
         params = measure(tracker, sequences, args.float)
-        entries[name] = params.to_dict() | {
-            "weights_sha256": _weights_sha256(tracker),
-            "weights": Path(str(tracker.weights_source)).name,
-        }
+        entries[name] = params.to_dict() | _weights_fields(tracker)
         print(
             f"{name}: {len(params.ranges)} convolutions measured on {frames} frames of {len(sequences)} sequences"
         )
     target = Path(args.json)
+    _write_entries(target, entries, args, sequences, indent=None)
+    if target.resolve() == QUANTIZATION_FILE.resolve():
+        print(f"wrote {target}: --backend openvino-int8 now runs these weights", file=sys.stderr)
+    return 0
+
+
+def _weights_fields(tracker) -> dict[str, str | None]:
+    """Which weights file a measured entry belongs to (its SHA-256 decides; the name is for people)."""
+    return {"weights_sha256": _weights_sha256(tracker), "weights": Path(str(tracker.weights_source)).name}
+
+
+def _write_entries(target: Path, entries: dict, args, sequences, indent: int | None = 2) -> None:
+    """Per-tracker measured entries (calibration maps, INT8 parameters) with the command, date
+    and sequences they were measured with."""
+    from trackers.calibration import write_file
+
     write_file(
         target,
         entries,
-        indent=None,
+        indent=indent,
         command="python -m trackers " + shlex.join(args.argv),
         date=datetime.date.today().isoformat(),
         sequences=[s.name for s in sequences],
         max_frames=args.max_frames,
     )
-    if target.resolve() == QUANTIZATION_FILE.resolve():
-        print(f"wrote {target}: --backend openvino-int8 now runs these weights", file=sys.stderr)
-    return 0
 
 
 def _conv_names(tracker) -> set[str]:
