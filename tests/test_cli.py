@@ -147,6 +147,15 @@ def test_list_shows_every_tracker_marks_the_recommended_one_and_its_measured_qua
     assert "csrt" in proc.stdout and "opencv-nano" in proc.stdout
 
 
+def test_the_recorded_run_used_each_shipped_models_default_backend():
+    """The model card's speed figures are the defaults' (INT8 where parameters ship)."""
+    doc = json.loads((REPO / "resources/weights/benchmark.json").read_text())
+    recorded = {t["method"]: t.get("backend") for t in doc["meta"]["trackers"]}
+    cpu = torch.device("cpu")
+    for name in registry.shipped():
+        assert recorded[name] == registry.chosen_backend(name, cpu), name
+
+
 def test_list_one_tracker_shows_presets_layouts_and_weights():
     proc = run_list("siamrpnpp-r50")
     assert proc.returncode == 0, proc.stderr

@@ -105,6 +105,22 @@ def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch, tmp
     np.testing.assert_allclose(got, reference.net.embed(patch), rtol=1e-5, atol=1e-6)
 
 
+def test_a_runner_says_what_runs_its_search_branch(monkeypatch, tmp_path):
+    cpu = {b: trackers.create("siamcross-mobilev2", device="cpu", backend=b) for b in ("torch", "openvino", "auto")}
+    assert {b: t.net.backend for b, t in cpu.items()} == {
+        "torch": "torch",
+        "openvino": "openvino",
+        "auto": "openvino-int8",  # the shipped weights have INT8 parameters
+    }
+    exports_fail(monkeypatch, tmp_path)
+    frame = np.random.default_rng(1).integers(0, 255, (240, 320, 3), np.uint8)
+    tracker = trackers.create("siamcross-mobilev2", device="cpu", backend="openvino")
+    tracker.init(frame, (100.0, 80.0, 40.0, 40.0))
+    with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):
+        tracker.track(frame)
+    assert tracker.net.backend == "torch"
+
+
 def test_backend_choice(monkeypatch):
     import torch
 

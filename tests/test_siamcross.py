@@ -19,7 +19,7 @@ from tests.shared_data import SEQUENCES, needs_shared
 from trackers.checkpoints import detect_architecture
 from trackers.flops import count_flops
 from trackers.io import read_groundtruth
-from trackers.models.deform_conv import DeformConv2d, deform_conv2d
+from trackers.models.deform_conv import DeformConv2d, deform_columns, deform_conv2d, deform_rows
 from trackers.models.siamcross import (
     GAMMA,
     ChannelAttention,
@@ -126,6 +126,20 @@ def test_deform_conv_matches_a_written_out_reference() -> None:
                 xx = j * 2 - 1 + t % 3 + offset[0, 2 * t + 1, i, j].item()
                 ref[0, :, i, j] += weight[:, :, t // 3, t % 3] @ _bilinear_zero_outside(x[0], y, xx)
     torch.testing.assert_close(out, ref)
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 1), (2, 1), (1, 0)])
+def test_deform_rows_are_the_columns_position_major(stride, padding) -> None:
+    """The INT8 graph's gathered samples are deform_columns' values, (B, L, K * C) with the
+    tap before the channel, also where taps leave the map (zeros) and across a batch."""
+    torch.manual_seed(2)
+    x = torch.randn(2, 3, 6, 7, dtype=torch.float64)
+    h_out = (6 + 2 * padding - 3) // stride + 1
+    w_out = (7 + 2 * padding - 3) // stride + 1
+    offset = (torch.rand(2, 18, h_out, w_out, dtype=torch.float64) - 0.5) * 8
+    columns, _, _ = deform_columns(x, offset, (3, 3), stride, padding)  # (B, C * K, L)
+    expected = columns.reshape(2, 3, 9, -1).permute(0, 3, 2, 1).reshape(2, h_out * w_out, 27)
+    torch.testing.assert_close(deform_rows(x, offset, (3, 3), stride, padding), expected)
 
 
 def test_deform_conv_rejects_wrong_offset_shape() -> None:

@@ -407,6 +407,7 @@ def cmd_bench(args) -> int:
                     "weights": getattr(tracker, "weights_source", None),
                     "weights_sha256": _weights_sha256(tracker),
                     "device": str(getattr(tracker, "device", "cpu")),
+                    "backend": getattr(getattr(tracker, "net", None), "backend", None),
                     "fps_ratio_vs_opencv_nano": ratios[method],
                 }
                 for method, tracker in methods
@@ -642,8 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
             nargs="+" if compare_backends else None,
             default=["auto"] if compare_backends else "auto",
             choices=BACKENDS,
-            help="what runs the search branch on the CPU: auto (OpenVINO in f32 when installed), "
-            "torch (the reference), openvino, openvino-bf16 (faster, less accurate), "
+            help="what runs the search branch on the CPU: auto (OpenVINO when installed: INT8 for "
+            "weights whose INT8 parameters ship, else f32), "
+            "torch (the reference), openvino (f32), openvino-bf16 (faster, less accurate), "
             "openvino-int8 (faster; for weights with measured INT8 parameters)"
             + ("; several: compared in one run" if compare_backends else ""),
         )

@@ -38,6 +38,11 @@ class NetworkRunner:
         # NHWC lets oneDNN / cuDNN skip layout conversions: 15-40 % faster per frame on the CPU.
         self.model = model.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)
 
+    @property
+    def backend(self) -> str:
+        """What runs the search branch now (benchmarks record it beside their figures)."""
+        return "torch"
+
     def _batch(self, patches: np.ndarray | list[np.ndarray]) -> torch.Tensor:
         """HWC uint8 patch(es) -> NCHW float tensor of 0..255 values on the device."""
         arr = np.asarray(patches)

@@ -232,6 +232,12 @@ class OnnxRunner(NetworkRunner):
         self.embed_fallback = ""
         self._own: dict[str, Any] = {}
 
+    @property
+    def backend(self) -> str:
+        if self.fallback:
+            return "torch"
+        return next(name for name, precision in _PRECISION.items() if precision == self.precision)
+
     def track(self, patches) -> dict[str, np.ndarray]:
         # Per-level outputs (the inside view of a multi-level network) come from PyTorch: the
         # graph returns only the fused ones, and a second graph per model is not worth its
@@ -260,7 +266,9 @@ class OnnxRunner(NetworkRunner):
                 stacklevel=2,
             )
             return super().track(patches)
-        feeds = {"patches": arr} | {f"state{i}": t.detach().numpy() for i, t in enumerate(flat)}
+        feeds = {"patches": arr} | {
+            f"state{i}": np.ascontiguousarray(t.detach().numpy()) for i, t in enumerate(flat)
+        }
         return session.run(feeds)
 
     def embed(self, patch: np.ndarray) -> np.ndarray:
@@ -478,7 +486,8 @@ class _Compiled:
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         with self.lock:
-            out = self.request.infer(feeds)
+            # share_inputs: the call is synchronous, so the feeds outlive it; no copy of the crop
+            out = self.request.infer(feeds, share_inputs=True)
             # copies: the request's output buffers are overwritten by its next call
             return {
                 name: np.array(out[port])

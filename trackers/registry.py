@@ -155,6 +155,10 @@ def create(
         model = build(arch)
         load_strict(model, sd, source=path.name)
         source = str(path)
+    # The trained layout loads and saves; tracking may run an equivalent, cheaper form of it.
+    for_inference = getattr(model, "for_inference", None)
+    if for_inference is not None:
+        model = for_inference()
     tracker = info.tracker_cls(config, model, device=device, half=half)
     tracker.weights_source = source
     _accelerate(tracker, backend, None if weights == RANDOM else (name, str(path), preset, overrides))

