@@ -9,8 +9,10 @@ import pytest
 @pytest.fixture(autouse=True, scope="session")
 def _cache_of_this_session(tmp_path_factory):
     """Exported search graphs (trackers/onnx_runner.py) go to a folder of this test session,
-    never to the user's cache."""
+    never to the user's cache; nothing reads the user's configuration folder (the INT8
+    parameters measured there, trackers/quantization.py) unless a test points it elsewhere."""
     os.environ["SIAMARK_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["SIAMARK_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture(autouse=True)

@@ -196,6 +196,41 @@ def test_quantize_command_writes_parameters_the_backend_finds(tmp_path, capsys):
     assert params is not None and params.ranges and set(params.shifts) == set(params.ranges)
 
 
+@needs_shared
+@needs_openvino
+def test_a_users_checkpoint_measured_once_then_runs_int8(tmp_path, monkeypatch, capsys):
+    """quantize without --json keeps a user's parameters in their configuration folder, one
+    entry per checkpoint; openvino-int8 then runs that checkpoint in INT8, auto stays f32 (its
+    INT8 accuracy is unchecked). The shipped file is untouched."""
+    monkeypatch.setenv("SIAMARK_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("SIAMARK_BACKEND", raising=False)
+    shipped = QUANTIZATION_FILE.read_bytes()
+    state = torch.load(registry.get("siamfc").default_weights(), weights_only=True)
+    mine = []
+    for i in range(2):  # two checkpoints of one tracker: both stay measured
+        key = next(k for k, v in state.items() if v.is_floating_point())
+        state[key] = state[key] + 1e-3
+        mine.append(tmp_path / f"mine{i}.pth")
+        torch.save(state, mine[-1])
+    cpu = torch.device("cpu")
+    assert registry.chosen_backend("siamfc", cpu, weights=mine[0]) == "openvino"
+    with pytest.raises(ValueError, match="kept in your configuration folder"):
+        registry.create("siamfc", weights=mine[0], device="cpu", backend="openvino-int8")
+    for path in mine:
+        args = ["quantize", "--tracker", "siamfc", "--weights", str(path), "--max-frames", "3"]
+        assert cli.main([*args, "--sequences", str(SEQUENCES / "vot_bag")]) == 0
+    assert "openvino-int8 now runs these weights in INT8" in capsys.readouterr().err
+    stored = json.loads((tmp_path / "config" / "int8.json").read_text())["trackers"]
+    assert sorted(stored) == sorted(f"siamfc@{sha256_of(p)}" for p in mine)
+    for path in mine:
+        assert for_weights("siamfc", path) is not None
+        assert registry.chosen_backend("siamfc", cpu, "openvino-int8", weights=path) == "openvino-int8"
+        assert registry.chosen_backend("siamfc", cpu, weights=path) == "openvino"
+    tracker = registry.create("siamfc", weights=mine[0], device="cpu", backend="openvino-int8")
+    assert tracker.net.backend == "openvino-int8"
+    assert QUANTIZATION_FILE.read_bytes() == shipped
+
+
 def test_an_int8_deformable_convolution_stays_close():
     from trackers.models.deform_conv import DeformConv2d
 

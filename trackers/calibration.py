@@ -229,15 +229,23 @@ def load_file(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, Any]]:
         return {}
 
 
+def weights_key(tracker: str, sha256: str) -> str:
+    """An entry's name in a file that holds several weights files of one tracker (a user's)."""
+    return f"{tracker}@{sha256}"
+
+
 def entry_for_weights(tracker: str, weights: Path | str | None, path: Path) -> dict[str, Any] | None:
     """``tracker``'s entry in the file at ``path`` if it was made for exactly this ``weights``
-    file (its SHA-256); None otherwise, or when there is no such file or entry."""
+    file (its SHA-256), under the tracker's name or ``weights_key``; None otherwise, or when
+    there is no such file or entry."""
     if weights is None or not Path(weights).is_file():
         return None
-    entry = load_file(path).get(tracker)
-    if not entry or entry.get("weights_sha256") != sha256_of(Path(weights)):
-        return None
-    return entry
+    sha = sha256_of(Path(weights))
+    entries = load_file(path)
+    for entry in (entries.get(tracker), entries.get(weights_key(tracker, sha))):
+        if entry and entry.get("weights_sha256") == sha:
+            return entry
+    return None
 
 
 def for_weights(tracker: str, weights: Path | None, path: Path = CALIBRATION_FILE) -> Calibration | None:

@@ -492,7 +492,7 @@ def cmd_calibrate(args) -> int:
 
 def cmd_quantize(args) -> int:
     from trackers.bench import load_sequence
-    from trackers.quantization import QUANTIZATION_FILE, measure
+    from trackers.quantization import QUANTIZATION_FILE, measure, user_file
 
     _check_max_frames(args)
     names = bench_names(args.tracker)
@@ -511,10 +511,23 @@ def cmd_quantize(args) -> int:
         print(
             f"{name}: {len(params.ranges)} convolutions measured on {frames} frames of {len(sequences)} sequences"
         )
-    target = Path(args.json)
+    target = Path(args.json) if args.json else user_file()
+    if not args.json:  # the user's file keeps every checkpoint measured, one entry per file
+        from trackers.calibration import weights_key
+
+        entries = {weights_key(name, e["weights_sha256"]): e for name, e in entries.items()}
+        target.parent.mkdir(parents=True, exist_ok=True)
     _write_entries(target, entries, args, sequences, indent=None)
     if target.resolve() == QUANTIZATION_FILE.resolve():
-        print(f"wrote {target}: --backend openvino-int8 now runs these weights", file=sys.stderr)
+        note = ": --backend auto and openvino-int8 now run these weights in INT8"
+    elif target.resolve() == user_file().resolve():
+        note = (
+            ": --backend openvino-int8 now runs these weights in INT8 (auto keeps f32 for weights"
+            " that do not ship: compare both with bench --backend openvino openvino-int8)"
+        )
+    else:
+        note = ""
+    print(f"wrote {target}{note}", file=sys.stderr)
     return 0
 
 
@@ -716,7 +729,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="convolutions left in float32, by module name (the output layers), for every tracker that has them",
     )
     p.add_argument(
-        "--json", required=True, metavar="FILE", help="write here (resources/weights/int8.json ships)"
+        "--json",
+        metavar="FILE",
+        help="write here (default: int8.json in your configuration folder, which --backend "
+        "openvino-int8 reads after the shipped resources/weights/int8.json)",
     )
     p.set_defaults(device="cpu", preset=None, half=False, backend="torch")
 

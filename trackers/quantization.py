@@ -5,8 +5,10 @@ to the shipped weights, looked up by the file's SHA-256.
 records, for every convolution, its input range and the bias shift that quantizing it causes
 (``trackers.ops.int8``); ``resources/weights/int8.json`` holds them for the shipped files, so
 the ``openvino-int8`` backend needs no calibration data at run time (and ships none: only
-these statistics). A file the parameters were not measured for has none: the backend then
-refuses it rather than guess ranges.
+these statistics). Parameters a user measures for their own checkpoint (``quantize`` without
+``--json``) go to ``int8.json`` in the user's configuration folder, looked up the same way. A
+file the parameters were not measured for has none: the backend then refuses it rather than
+guess ranges.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from trackers.calibration import entry_for_weights
 from trackers.ops.int8 import Ranges, Shifts, collect_ranges, collect_shifts
+from trackers.user_dirs import config_dir
 
 QUANTIZATION_FILE = Path(__file__).resolve().parents[1] / "resources" / "weights" / "int8.json"
 
@@ -83,14 +86,20 @@ def measure(tracker, sequences: Sequence, keep_float: Sequence[str] = ()) -> Int
     return Int8Params(ranges, collect_shifts(runner.model, ranges, run))
 
 
-def for_weights(
-    tracker: str, weights: Path | str | None, path: Path = QUANTIZATION_FILE
-) -> Int8Params | None:
-    """The stored parameters of ``tracker`` if they were measured for exactly this file."""
-    entry = entry_for_weights(tracker, weights, path)
-    if entry is None:
-        return None
-    try:
-        return Int8Params.from_dict(entry)
-    except ValueError:
-        return None
+def user_file() -> Path:
+    """Where ``quantize`` keeps the parameters a user measured for their own checkpoints."""
+    return config_dir() / "int8.json"
+
+
+def for_weights(tracker: str, weights: Path | str | None, path: Path | None = None) -> Int8Params | None:
+    """The stored parameters of ``tracker`` if they were measured for exactly this file: in
+    ``path``, else in the shipped file, then in the user's."""
+    for store in (path,) if path is not None else (QUANTIZATION_FILE, user_file()):
+        entry = entry_for_weights(tracker, weights, store)
+        if entry is None:
+            continue
+        try:
+            return Int8Params.from_dict(entry)
+        except ValueError:
+            continue
+    return None

@@ -174,7 +174,8 @@ def chosen_backend(name: str, device, backend: str = "auto", weights: str | Path
     """What ``backend`` runs tracker ``name``'s search branch with on ``device`` (a
     ``torch.device``), for ``weights`` (None: the shipped file): "auto" is OpenVINO in INT8
     where INT8 parameters ship for these weights, only for models whose validation AUC held in
-    INT8 (model card); other models, and a user's own checkpoint, run in f32."""
+    INT8 (model card); other models, and a user's own checkpoint, run in f32 (in INT8 with
+    "openvino-int8" once ``python -m trackers quantize`` measured its parameters)."""
     info = _REGISTRY.get(name)  # an OpenCV reference tracker has no entry and no network
     path = weights if weights is not None else info.default_weights() if info else None
     return _backend_and_int8(name, device, backend, path)[0]
@@ -189,9 +190,11 @@ def _backend_and_int8(name: str, device, backend: str, path: str | Path | None) 
     auto = resolved == "openvino" and requested_backend(backend) == "auto"
     if resolved != "openvino-int8" and not auto:
         return resolved, None
-    from trackers.quantization import for_weights
+    from trackers.quantization import QUANTIZATION_FILE, for_weights
 
-    int8 = for_weights(name, path)
+    # auto: only parameters that ship, whose validation accuracy held (model card); a user's
+    # own (unchecked: NanoTrack v2 lost 0.03 AUC in INT8) only when INT8 is asked for
+    int8 = for_weights(name, path, QUANTIZATION_FILE if auto else None)
     return ("openvino-int8" if int8 is not None else resolved), int8
 
 
@@ -218,8 +221,9 @@ def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
         return
     if precision == "int8" and int8 is None:
         raise ValueError(
-            f"{Path(path).name}: no INT8 parameters were measured for these weights "
-            f"(python -m trackers quantize --tracker {name} --weights FILE --sequences DIR ...); "
+            f"{Path(path).name}: no INT8 parameters were measured for these weights; measure "
+            f"them once (python -m trackers quantize --tracker {name} --weights {path} --sequences "
+            "DIR ... --float <the output layers>: they are kept in your configuration folder) or "
             "use --backend openvino"
         )
     rebuild = Rebuild(name, path, preset, tuple(sorted(overrides.items())))

@@ -1,21 +1,21 @@
 """Persistent user settings: a typed wrapper over QSettings (INI file).
 
-The file lives in ``platformdirs.user_config_dir("siamark")`` — never inside the install
-folder — or in ``$SIAMARK_CONFIG_DIR`` when set (tests point it at a temporary folder).
+The file lives in the user's configuration folder (``trackers.user_dirs.config_dir``) — never
+inside the install folder — or in ``$SIAMARK_CONFIG_DIR`` when set (tests point it at a
+temporary folder).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import platformdirs
 from PySide6.QtCore import QByteArray, QSettings
 
 from app.io.autosave import INTERVAL_MS
 from trackers.drift import DriftSettings
+from trackers.user_dirs import config_dir
 
 MAX_RECENT = 10
 AUTOSAVE_RANGE_S = (1, 600)  # the autosave interval a person may choose, in seconds
@@ -30,11 +30,6 @@ class ExportDefaults:
     write_frames: bool = False  # formats where the frames are optional
     image_format: str = "jpg"
     reviewed_only: bool = False
-
-
-def config_dir() -> Path:
-    override = os.environ.get("SIAMARK_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir("siamark", appauthor=False))
 
 
 class Settings:

@@ -53,8 +53,10 @@ DRIFT_FIELDS = (
     (
         "start_evidence",
         "… once its shortfall adds up to",
-        "The score's shortfall below that fraction, summed over the frames (a frame above it pays "
-        "back): a deep fall is flagged at once, a shallow one once it lasts",
+        (
+            "The score's shortfall below that fraction, summed over the frames (a frame above it pays "
+            "back): a deep fall is flagged at once, a shallow one once it lasts"
+        ),
         0.01,
         10.0,
         0.05,
@@ -70,8 +72,10 @@ DRIFT_FIELDS = (
     (
         "appearance_evidence",
         "… once its shortfall adds up to",
-        "The similarity's shortfall below that fraction, summed over the frames (a frame above it "
-        "pays back)",
+        (
+            "The similarity's shortfall below that fraction, summed over the frames (a frame above it "
+            "pays back)"
+        ),
         0.01,
         10.0,
         0.05,
