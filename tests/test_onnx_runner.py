@@ -121,6 +121,24 @@ def test_a_runner_says_what_runs_its_search_branch(monkeypatch, tmp_path):
     assert tracker.net.backend == "torch"
 
 
+def test_compiled_graphs_flush_denormals():
+    """Softmaxes of large logits underflow into denormals, which the CPU computes slowly."""
+    from torch import nn
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def track(self, x):
+            return {"out": self.conv(x)}
+
+    graph = onnx_runner.export_graph(Tiny().eval(), onnx_runner.GraphSpec((1, 8, 8, 3), (), ()))
+    compiled = onnx_runner._session_from(graph)
+    assert compiled.compiled.get_property("CPU_DENORMALS_OPTIMIZATION") is True
+    assert compiled.run({"patches": np.zeros((1, 8, 8, 3), np.uint8)})["out"].shape == (1, 4, 6, 6)
+
+
 def test_backend_choice(monkeypatch):
     import torch
 

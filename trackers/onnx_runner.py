@@ -476,6 +476,9 @@ class _Compiled:
                 # int8: the graph's quantized convolutions run int8, the rest f32
                 "INFERENCE_PRECISION_HINT": "f32" if precision == "int8" else precision,
                 "PERFORMANCE_HINT": "LATENCY",
+                # flush denormals: the attention softmaxes underflow into them on some videos,
+                # which made the whole graph up to 1.5x slower there (davis_parkour)
+                "CPU_DENORMALS_OPTIMIZATION": True,
             },
         )
         # the graph's declared output names, in its order: an OpenVINO port may carry several
