@@ -101,14 +101,19 @@ def test_folded_matches_the_shipped_weights_on_real_crops() -> None:
     seq = load_sequence(SEQUENCES / "vot_bag", max_frames=40)
     first, later = seq.frames[0], seq.frames[39]
 
-    def crop(image, box, out, scale):
+    def side(box) -> float:  # pysot's template context
+        w, h = box[2:]
+        return float(np.sqrt((w + (w + h) / 2) * (h + (w + h) / 2)))
+
+    def crop(image, box, out, size):
         x, y, w, h = box
-        side = round(float(np.sqrt((w + (w + h) / 2) * (h + (w + h) / 2))) * scale)
-        return crop_pysot(image, (x + (w - 1) / 2, y + (h - 1) / 2), out, side, image.mean((0, 1)))
+        return crop_pysot(image, (x + (w - 1) / 2, y + (h - 1) / 2), out, round(size), image.mean((0, 1)))
 
     def tensor(patch):
         return torch.from_numpy(patch).permute(2, 0, 1).unsqueeze(0).float()
 
-    z = tensor(crop(first, seq.groundtruth[0], 127, 1.0))
-    x = tensor(crop(later, seq.groundtruth[39], 351, 351 / 127))
-    _compare(original, z, x, [[seq.groundtruth[0][2] * 0.5, seq.groundtruth[0][3] * 0.5]])
+    box0 = seq.groundtruth[0]
+    z = tensor(crop(first, box0, 127, side(box0)))
+    x = tensor(crop(later, seq.groundtruth[39], 351, side(seq.groundtruth[39]) * 351 / 127))
+    target = [[box0[2] * 127 / round(side(box0)), box0[3] * 127 / round(side(box0))]]
+    _compare(original, z, x, target)

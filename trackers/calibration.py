@@ -229,20 +229,20 @@ def load_file(path: Path = CALIBRATION_FILE) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def weights_key(tracker: str, sha256: str) -> str:
+def entry_name(tracker: str, sha256: str) -> str:
     """An entry's name in a file that holds several weights files of one tracker (a user's)."""
     return f"{tracker}@{sha256}"
 
 
 def entry_for_weights(tracker: str, weights: Path | str | None, path: Path) -> dict[str, Any] | None:
     """``tracker``'s entry in the file at ``path`` if it was made for exactly this ``weights``
-    file (its SHA-256), under the tracker's name or ``weights_key``; None otherwise, or when
+    file (its SHA-256), under the tracker's name or ``entry_name``; None otherwise, or when
     there is no such file or entry."""
     if weights is None or not Path(weights).is_file():
         return None
     sha = sha256_of(Path(weights))
     entries = load_file(path)
-    for entry in (entries.get(tracker), entries.get(weights_key(tracker, sha))):
+    for entry in (entries.get(tracker), entries.get(entry_name(tracker, sha))):
         if entry and entry.get("weights_sha256") == sha:
             return entry
     return None

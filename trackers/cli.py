@@ -513,9 +513,9 @@ def cmd_quantize(args) -> int:
         )
     target = Path(args.json) if args.json else user_file()
     if not args.json:  # the user's file keeps every checkpoint measured, one entry per file
-        from trackers.calibration import weights_key
+        from trackers.calibration import entry_name
 
-        entries = {weights_key(name, e["weights_sha256"]): e for name, e in entries.items()}
+        entries = {entry_name(name, e["weights_sha256"]): e for name, e in entries.items()}
         target.parent.mkdir(parents=True, exist_ok=True)
     _write_entries(target, entries, args, sequences, indent=None)
     if target.resolve() == QUANTIZATION_FILE.resolve():
