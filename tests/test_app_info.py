@@ -192,6 +192,21 @@ def test_about_names_the_version_device_backend_and_model_card(window):
     assert f"Backend (float32): {'openvino' if openvino_available() else 'torch'}" in text
 
 
+@pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
+def test_about_reports_int8_or_why_not(tmp_path):
+    """The INT8 choice: the shipped weights have parameters; a checkpoint without them is told
+    how to measure them (a run with it would stop with the same message)."""
+    from app.engine.jobs import TrackerSpec
+    from app.ui.about_dialog import about_facts
+
+    facts = dict(about_facts(TrackerSpec("siamfc", device="cpu", precision="int8")))
+    assert facts["Backend (int8)"] == "openvino-int8"
+    mine = tmp_path / "mine.pth"
+    mine.write_bytes(get("siamfc").default_weights().read_bytes() + b"\0")  # other bytes, other file
+    facts = dict(about_facts(TrackerSpec("siamfc", weights=str(mine), device="cpu", precision="int8")))
+    assert "no INT8 parameters" in facts["Backend (int8)"] and "quantize" in facts["Backend (int8)"]
+
+
 # -- 9: response panel ---------------------------------------------------------------------------
 
 

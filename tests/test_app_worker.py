@@ -226,10 +226,12 @@ def test_each_target_stops_before_its_own_next_keyframe(qtbot, controller, monke
     assert ("remove", 1) in FakeMulti.calls
 
 
-def test_the_runs_precision_reaches_the_tracker(qtbot, controller, monkeypatch):
+@pytest.mark.parametrize(("precision", "backend"), [("float32", None), ("int8", "openvino-int8")])
+def test_the_runs_precision_reaches_the_tracker(qtbot, controller, monkeypatch, precision, backend):
     monkeypatch.setattr(trackers.multi, "MultiTracker", FakeMulti)
     frames = numbered_frames(4)
-    spec = TrackerSpec("siamfc", device="cpu", precision="float32")
+    spec = TrackerSpec("siamfc", device="cpu", precision=precision)
+    assert backend is None or spec.backend() == backend
     run = TrackJob(lambda i: frames[i], 0, (Target(1, (1, 1, 2, 2)),), spec, frame_count=4)
     with qtbot.waitSignal(controller.finished, timeout=30_000):
         controller.start(run)

@@ -216,6 +216,8 @@ def test_a_users_checkpoint_measured_once_then_runs_int8(tmp_path, monkeypatch, 
     assert registry.chosen_backend("siamfc", cpu, weights=mine[0]) == "openvino"
     with pytest.raises(ValueError, match="kept in your configuration folder"):
         registry.create("siamfc", weights=mine[0], device="cpu", backend="openvino-int8")
+    with pytest.raises(ValueError, match="no INT8 parameters"):  # what About reports
+        registry.chosen_backend("siamfc", cpu, "openvino-int8", weights=mine[0])
     for path in mine:
         args = ["quantize", "--tracker", "siamfc", "--weights", str(path), "--max-frames", "3"]
         assert cli.main([*args, "--sequences", str(SEQUENCES / "vot_bag")]) == 0

@@ -178,7 +178,19 @@ def chosen_backend(name: str, device, backend: str = "auto", weights: str | Path
     "openvino-int8" once ``python -m trackers quantize`` measured its parameters)."""
     info = _REGISTRY.get(name)  # an OpenCV reference tracker has no entry and no network
     path = weights if weights is not None else info.default_weights() if info else None
-    return _backend_and_int8(name, device, backend, path)[0]
+    chosen, int8 = _backend_and_int8(name, device, backend, path)
+    if chosen == "openvino-int8" and int8 is None and info is not None and path is not None:
+        raise _no_int8_parameters(name, path)  # as create() would
+    return chosen
+
+
+def _no_int8_parameters(name: str, path: str | Path) -> ValueError:
+    return ValueError(
+        f"{Path(path).name}: no INT8 parameters were measured for these weights; measure "
+        f"them once (python -m trackers quantize --tracker {name} --weights {path} --sequences "
+        "DIR ... --float <the output layers>: they are kept in your configuration folder) or "
+        "use --backend openvino"
+    )
 
 
 def _backend_and_int8(name: str, device, backend: str, path: str | Path | None) -> tuple[str, Any]:
@@ -220,11 +232,6 @@ def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:
     if precision is None:
         return
     if precision == "int8" and int8 is None:
-        raise ValueError(
-            f"{Path(path).name}: no INT8 parameters were measured for these weights; measure "
-            f"them once (python -m trackers quantize --tracker {name} --weights {path} --sequences "
-            "DIR ... --float <the output layers>: they are kept in your configuration folder) or "
-            "use --backend openvino"
-        )
+        raise _no_int8_parameters(name, path)
     rebuild = Rebuild(name, path, preset, tuple(sorted(overrides.items())))
     tracker.net = OnnxRunner(runner, weights_key(path), rebuild, precision, int8)

@@ -35,15 +35,18 @@ class TrackerSpec:
     weights: str | None = None  # None: the shipped default
     device: str = "auto"
     preset: str | None = None  # None: the checkpoint decides
-    #: "auto" (on the CPU the shipped models run INT8) or "float32" (the reference precision)
+    #: "auto" (on the CPU the shipped models run INT8), "float32" (the reference precision) or
+    #: "int8" (any checkpoint with measured INT8 parameters, on the CPU)
     precision: str = "auto"
 
     def backend(self) -> str:
         """The ``trackers.create`` backend for this precision on this spec's device."""
         if self.precision == "auto":
             return "auto"
+        if self.precision == "int8":
+            return "openvino-int8"
         if self.precision != "float32":
-            raise ValueError(f"precision {self.precision!r}: auto or float32")
+            raise ValueError(f"precision {self.precision!r}: auto, float32 or int8")
         return float32_backend(resolve_device(self.device))
 
 

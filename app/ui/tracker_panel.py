@@ -56,6 +56,14 @@ def fill_precision_combo(combo: QComboBox) -> None:
     )
     combo.addItem("float32 (reference)", "float32")
     combo.setItemData(1, "Every model in float32: half the CPU speed of INT8", Qt.ToolTipRole)
+    combo.addItem("INT8 (measured parameters)", "int8")
+    combo.setItemData(
+        2,
+        "8-bit convolutions on the CPU for any checkpoint whose INT8 parameters were measured: "
+        "the shipped ones, or yours after `python -m trackers quantize --weights FILE ...` "
+        "(check its accuracy: INT8 cost NanoTrack v2's official weights 0.03 AUC)",
+        Qt.ToolTipRole,
+    )
 
 
 def fill_tracker_combo(combo: QComboBox) -> None:
