@@ -280,5 +280,6 @@ def test_a_run_asks_for_float32_or_lets_auto_choose():
     assert TrackerSpec("siamfc").backend() == "auto"
     expected = "openvino" if openvino_available() else "auto"
     assert TrackerSpec("siamfc", device="cpu", precision="float32").backend() == expected
-    with pytest.raises(ValueError, match="auto or float32"):
+    assert TrackerSpec("siamfc", device="cpu", precision="int8").backend() == "openvino-int8"
+    with pytest.raises(ValueError, match="auto, float32 or int8"):
         TrackerSpec("siamfc", precision="fp8").backend()
