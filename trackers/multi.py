@@ -205,6 +205,10 @@ class MultiTracker:
             states = [self._objects[i].template for i in ids]
             batch_outputs = self._prototype.forward_many([patches[i] for i in ids], states)
             outputs.update(zip(ids, batch_outputs, strict=True))
-        return {
-            oid: obj.tracker.track_with_outputs(frame, outputs[oid]) for oid, obj in self._objects.items()
-        }
+        results = {}
+        for oid, obj in self._objects.items():
+            # Its own template loaded: a tracker may search again (a near crop that did not hold).
+            if obj.template is not None:
+                self._runner.load_template_state(obj.template)
+            results[oid] = obj.tracker.track_with_outputs(frame, outputs[oid])
+        return results

@@ -44,11 +44,29 @@ class PysotConfig(TrackerConfig):
     window_influence: float = 0.44
     lr: float = 0.4
     anchor_scale: float = 8.0  # anchor side = stride x scale (pysot ANCHOR.SCALES [8]); anchor heads only
+    #: a smaller search crop tried first while the target is held (0: off). The full
+    #: ``instance_size`` crop runs instead when the last frame scored below ``near_min_score``,
+    #: and again on the same frame when the near crop's best lies on its border or scores below it.
+    near_instance_size: int = 0
+    near_min_score: float = 0.5
     LAYOUT_FIELDS: ClassVar[tuple[str, ...]] = ("architecture", "stride", "base_size", "anchor_scale")
 
     def score_size(self, instance_size: int | None = None) -> int:
         inst = instance_size or self.instance_size
         return (inst - self.exemplar_size) // self.stride + 1 + self.base_size
+
+    def check_near_size(self) -> None:
+        """Raise unless ``near_instance_size`` is off or a crop centred in the full one."""
+        near = self.near_instance_size
+        if near and not (
+            self.exemplar_size <= near < self.instance_size
+            and (self.score_size() - self.score_size(near)) % 2 == 0
+        ):
+            raise ValueError(
+                f"near_instance_size {near} must lie between exemplar_size {self.exemplar_size} and "
+                f"instance_size {self.instance_size}, its score map centred in the full one "
+                f"({self.score_size(near)} and {self.score_size()} points)"
+            )
 
 
 @dataclass
@@ -73,12 +91,15 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
 
     def __init__(self, config: PysotConfig, model: nn.Module, device: str = "auto", half: bool = False):
         super().__init__()
+        config.check_near_size()  # here, not in the dataclass: presets and layouts apply in steps
         self.config = config
         self.net = NetworkRunner(model, device, half)
         self.device = self.net.device
         self.weights_source = ""
         self._avg = np.zeros(3)
         self._instance_size = config.instance_size
+        self._full_instance_size = config.instance_size
+        self._grid_size: int | None = None
 
     # --- hooks -------------------------------------------------------------------------------
     def _choose_instance_size(self, frame: np.ndarray, size: np.ndarray) -> int:
@@ -97,9 +118,9 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
     def _init(self, frame: np.ndarray, box: Box) -> None:
         c = self.config
         center, size = box_to_center(box, self.CENTER_HALF_MINUS_ONE)
-        self._instance_size = self._choose_instance_size(frame, size)
-        self._score_size = c.score_size(self._instance_size)
-        self._prepare_grid(self._score_size)
+        self._full_instance_size = self._choose_instance_size(frame, size)
+        self._grid_size = None
+        self._use_instance_size(self._full_instance_size)
         self._avg = np.mean(frame, axis=(0, 1))
         z = self._template_patch(frame, box)
         self.net.template(z)
@@ -112,6 +133,23 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
         center, size = box_to_center(box, self.CENTER_HALF_MINUS_ONE)
         s_z = round(context_side(size[0], size[1], c.context_amount))
         return self.crop(frame, center, c.exemplar_size, s_z, self._avg)
+
+    def _use_instance_size(self, instance_size: int) -> None:
+        """Search with crops of ``instance_size`` now (grid and window to match)."""
+        self._instance_size = instance_size
+        if instance_size == self._grid_size:
+            return
+        self._score_size = self.config.score_size(instance_size)
+        self._prepare_grid(self._score_size)
+        self._grid_size = instance_size
+        full = self.config.score_size(self._full_instance_size)
+        if self._score_size < full:
+            # The near crop is the full crop's centre: it keeps the full window's values there,
+            # so a target the near crop holds is scored as the full crop would score it.
+            cut = (full - self._score_size) // 2
+            tiles = len(self._window) // self._score_size**2
+            window = hanning_window(full).reshape(full, full)[cut : full - cut, cut : full - cut]
+            self._window = np.tile(window.reshape(-1), tiles)
 
     def _state_box(self) -> Box:
         return center_to_box(self._state.center, self._state.size)
@@ -132,18 +170,38 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
         s_x = self._search_scales()[1]
         return self.crop(frame, self._state.center, self._instance_size, round(s_x), self._avg)
 
-    def _track(self, frame: np.ndarray) -> TrackResult:
+    def _candidates(self, outputs: dict[str, np.ndarray], scale_z: float):
+        """Decode, penalise and window one search: (score, pred, response, penalty, pscore, best)."""
         c = self.config
         st = self._state
-        scale_z, s_x = self._search_scales()
-        outputs = self._network_outputs(frame)  # crop + forward, or given by a batched forward
         score, pred, response = self._decode(outputs)
-
         penalty = scale_ratio_penalty(
             pred[2, :], pred[3, :], st.size[0] * scale_z, st.size[1] * scale_z, c.penalty_k
         )
         pscore = blend_window(penalty * score, self._window, c.window_influence)
-        best = int(np.argmax(pscore))
+        return score, pred, response, penalty, pscore, int(np.argmax(pscore))
+
+    def _near_holds(self, score: np.ndarray, best: int) -> bool:
+        """Whether a near crop's answer stands: inside its border, scored high enough."""
+        s = self._score_size
+        row, col = divmod(best % (s * s), s)
+        inside = 0 < row < s - 1 and 0 < col < s - 1
+        return inside and score[best] >= self.config.near_min_score
+
+    def _track(self, frame: np.ndarray) -> TrackResult:
+        c = self.config
+        st = self._state
+        self._use_instance_size(self._instance_size)  # the crop chosen after the last frame
+        scale_z, s_x = self._search_scales()
+        outputs = self._network_outputs(frame)  # crop + forward, or given by a batched forward
+        score, pred, response, penalty, pscore, best = self._candidates(outputs, scale_z)
+        searches = (self._instance_size,)
+        if self._instance_size != self._full_instance_size and not self._near_holds(score, best):
+            self._use_instance_size(self._full_instance_size)
+            scale_z, s_x = self._search_scales()
+            outputs = self.net.track(self.search_patch(frame))
+            score, pred, response, penalty, pscore, best = self._candidates(outputs, scale_z)
+            searches += (self._instance_size,)
         bbox = pred[:, best] / scale_z
         lr = penalty[best] * score[best] * c.lr
 
@@ -162,7 +220,7 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
             step=float(c.stride / scale_z),
         )
         search_region = (float(prev_center[0] - s_x / 2), float(prev_center[1] - s_x / 2), s_x, s_x)
-        extras = {"best_index": best, "search_patch_size": self._instance_size}
+        extras = {"best_index": best, "search_patch_size": self._instance_size, "searches": searches}
         if self.inspect:
             size = self._score_size
             extras["inside"] = Inside(
@@ -183,6 +241,9 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
                 levels=self._levels(outputs),
                 level_note=self._level_note(),
             )
+        if c.near_instance_size:  # the next frame's crop (search_patch reads it before track)
+            held = score[best] >= c.near_min_score
+            self._instance_size = c.near_instance_size if held else self._full_instance_size
         return TrackResult(
             box=center_to_box(st.center, st.size),
             score=float(score[best]),

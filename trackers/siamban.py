@@ -79,6 +79,8 @@ class SiamBANMobileV2Config(SiamBANR50Config):
             "stride": 16,
             "base_size": 0,
             "instance_size": 319,
+            "near_instance_size": 255,  # siamban-mobilev2-s16-near.json: the same mean AUC
+            "near_min_score": 0.5,
         },
     }
 

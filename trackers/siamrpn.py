@@ -92,6 +92,8 @@ class SiamRPNppMobileConfig(PysotConfig):
             "base_size": 0,
             "anchor_scale": 4.0,
             "instance_size": 319,
+            "near_instance_size": 255,  # siamrpnpp-mobilev2-s16-near.json: the same mean AUC
+            "near_min_score": 0.5,
             "window_influence": 0.3,
             "penalty_k": 0.15,
             "lr": 0.25,
