@@ -27,8 +27,8 @@ JITTER = ((0, 0, 0, 0), (1, 0, 0, 0), (0, -1, 0, 0), (0, 0, 2, 2))
 def main() -> int:
     import trackers
     from trackers.bench import load_sequence, run_sequence
-    from trackers.metrics import success_auc
     from trackers.cli import validation_sequences
+    from trackers.metrics import success_auc
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tracker", required=True)

@@ -116,7 +116,6 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
 
     # --- contract ----------------------------------------------------------------------------
     def _init(self, frame: np.ndarray, box: Box) -> None:
-        c = self.config
         center, size = box_to_center(box, self.CENTER_HALF_MINUS_ONE)
         self._full_instance_size = self._choose_instance_size(frame, size)
         self._grid_size = None
