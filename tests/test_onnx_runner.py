@@ -51,6 +51,21 @@ def test_the_fast_path_tracks_as_pytorch_does_on_real_frames(name):
 
 
 @needs_shared
+def test_both_search_crops_are_compiled_at_init_not_mid_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(onnx_runner, "_sessions", type(onnx_runner._sessions)())
+    compiled = []
+    compile_graph = onnx_runner._session_from
+    monkeypatch.setattr(onnx_runner, "_session_from", lambda *a: compiled.append(a) or compile_graph(*a))
+    frames, box = vot_bag(6)
+    tracker = trackers.create("siamcross-mobilev2", device="cpu")
+    tracker.init(frames[0], box)
+    assert len(compiled) == 2  # the near (255 px) and the full (351 px) crop's graphs
+    searches = {tracker.track(f).extras["searches"] for f in frames[1:]}
+    assert searches == {(351,), (255,)} and len(compiled) == 2
+
+
+@needs_shared
 @pytest.mark.parametrize("name", ["siamcross-mobilev2", "siamrpnpp-mobilev2", "siamban-mobilev2", "siamfc"])
 def test_the_appearance_embedding_runs_in_openvino_as_in_pytorch(name, monkeypatch, tmp_path):
     monkeypatch.setenv("SIAMARK_CACHE_DIR", str(tmp_path))
@@ -106,7 +121,10 @@ def test_an_embedding_the_exporter_cannot_write_runs_in_pytorch(monkeypatch, tmp
 
 
 def test_a_runner_says_what_runs_its_search_branch(monkeypatch, tmp_path):
-    cpu = {b: trackers.create("siamcross-mobilev2", device="cpu", backend=b) for b in ("torch", "openvino", "auto")}
+    cpu = {
+        b: trackers.create("siamcross-mobilev2", device="cpu", backend=b)
+        for b in ("torch", "openvino", "auto")
+    }
     assert {b: t.net.backend for b, t in cpu.items()} == {
         "torch": "torch",
         "openvino": "openvino",
@@ -115,9 +133,8 @@ def test_a_runner_says_what_runs_its_search_branch(monkeypatch, tmp_path):
     exports_fail(monkeypatch, tmp_path)
     frame = np.random.default_rng(1).integers(0, 255, (240, 320, 3), np.uint8)
     tracker = trackers.create("siamcross-mobilev2", device="cpu", backend="openvino")
-    tracker.init(frame, (100.0, 80.0, 40.0, 40.0))
-    with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):
-        tracker.track(frame)
+    with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):  # its graphs compile at init
+        tracker.init(frame, (100.0, 80.0, 40.0, 40.0))
     assert tracker.net.backend == "torch"
 
 
@@ -253,10 +270,10 @@ def test_a_network_the_exporter_cannot_write_tracks_with_pytorch(monkeypatch, tm
     tracker = trackers.create("siamban-mobilev2", device="cpu", backend="openvino")
 
     exports_fail(monkeypatch, tmp_path)
-    for t in (reference, tracker):
-        t.init(frames[0], box)
-    with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):
-        got = tracker.track(frames[1])
+    reference.init(frames[0], box)
+    with pytest.warns(RuntimeWarning, match="tracking with PyTorch"):  # its graphs compile at init
+        tracker.init(frames[0], box)
+    got = tracker.track(frames[1])
     assert "Unsupported" in tracker.net.fallback
     assert got.box == pytest.approx(reference.track(frames[1]).box, abs=1e-4)
 

@@ -60,6 +60,10 @@ class NetworkRunner:
     def track(self, patches) -> dict[str, np.ndarray]:
         return _to_host(self.model.track(self._batch(patches)))
 
+    def prepare(self, patch_shape: tuple[int, ...]) -> None:
+        """Do now the one-time work a first ``track`` of crops of ``patch_shape`` (H, W, 3) would
+        do (a compiled graph; nothing for PyTorch), so that it does not land inside a run."""
+
     @torch.inference_mode()
     def template_features(self, patch: np.ndarray) -> TemplateState:
         """What ``template(patch)`` would store (the features; a mask a tracker sets afterwards

@@ -249,27 +249,38 @@ class OnnxRunner(NetworkRunner):
             arr = arr[None]
         arr = np.ascontiguousarray(arr, dtype=np.uint8)
         layout, flat = _flatten(self.template_state())
+        session = self._search_session(arr.shape, layout, flat)
+        if session is None:
+            return super().track(patches)
+        feeds = {"patches": arr} | {
+            f"state{i}": np.ascontiguousarray(t.detach().numpy()) for i, t in enumerate(flat)
+        }
+        return session.run(feeds)
+
+    def prepare(self, patch_shape: tuple[int, ...]) -> None:
+        if not self.fallback:
+            self._search_session((1, *patch_shape), *_flatten(self.template_state()))
+
+    def _search_session(self, batch_shape: tuple[int, ...], layout, flat: list[torch.Tensor]):
+        """The compiled search graph for crops of ``batch_shape`` (N, H, W, 3) against a template
+        state of this ``layout``; None (and ``fallback`` says why) where no graph can be made."""
         spec = GraphSpec(
-            arr.shape,
+            tuple(batch_shape),
             tuple(layout),
             tuple(_tensor_spec(t) for t in flat),
             winograd=self.winograd,
             int8=self.int8.digest if self.int8 else "",
         )
         try:
-            session = self._session(spec)
+            return self._session(spec)
         except Exception as exc:  # noqa: BLE001 - a network the exporter cannot write still tracks
             self.fallback = _reason(exc)
             warnings.warn(
                 f"{type(self.model).__name__}: no ONNX graph ({self.fallback}); tracking with PyTorch",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-            return super().track(patches)
-        feeds = {"patches": arr} | {
-            f"state{i}": np.ascontiguousarray(t.detach().numpy()) for i, t in enumerate(flat)
-        }
-        return session.run(feeds)
+            return None
 
     def embed(self, patch: np.ndarray) -> np.ndarray:
         if self.fallback or self.embed_fallback:

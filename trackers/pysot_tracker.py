@@ -126,6 +126,12 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
         self._exemplar = z  # kept for the inside view (a reference, no copy)
         self._state = TargetState(center, size)
 
+    def init(self, frame: np.ndarray, box: Box) -> None:
+        super().init(frame, box)
+        if self.config.near_instance_size:  # both crop sizes' graphs now, not mid-run
+            for size in (self.config.near_instance_size, self._full_instance_size):
+                self.net.prepare((size, size, 3))
+
     def _template_patch(self, frame: np.ndarray, box: Box) -> np.ndarray:
         """The exemplar crop of ``box``, padded with the init frame's mean colour."""
         c = self.config
