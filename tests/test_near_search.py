@@ -58,6 +58,7 @@ def test_near_crop_agrees_with_the_full_one_and_yields_to_it(dragonbaby):
     seq = dragonbaby
     near = trackers.create("siamcross-mobilev2", device="cpu", backend="torch")
     full = trackers.create("siamcross-mobilev2", device="cpu", backend="torch", near_instance_size=0)
+    near.set_inspect(True)  # the Inside record says which crops ran
     near.init(seq.frames[0], seq.init_box)
     full.init(seq.frames[0], seq.init_box)
     searches, overlaps = [], []
@@ -65,6 +66,10 @@ def test_near_crop_agrees_with_the_full_one_and_yields_to_it(dragonbaby):
         full._state = copy.deepcopy(near._state)
         a, b = near.track(frame), full.track(frame)
         searches.append(a.extras["searches"])
+        note = a.extras["inside"].search_note
+        assert {(351,): "351 px full crop", (255,): "255 px near crop: it held"}.get(
+            searches[-1], "did not hold"
+        ) in note
         assert a.extras["search_patch_size"] == a.extras["searches"][-1]
         if a.extras["searches"] == (255,):
             overlaps.append(box_iou(a.box, b.box))

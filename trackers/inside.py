@@ -71,6 +71,8 @@ class Inside:
     levels: Levels | None
     #: one line on the network's levels ("1 level: ..."), shown where there are no level maps
     level_note: str
+    #: one line on which search crop(s) this frame ran, where a tracker chooses between sizes
+    search_note: str = ""
 
     @property
     def best_index(self) -> int:

@@ -245,6 +245,7 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
                 anchors=self._anchor_shapes(scale_z),
                 levels=self._levels(outputs),
                 level_note=self._level_note(),
+                search_note=self._search_note(searches),
             )
         if c.near_instance_size:  # the next frame's crop (search_patch reads it before track)
             held = score[best] >= c.near_min_score
@@ -260,6 +261,22 @@ class PysotStyleTracker(SharedNetworkSearch, Tracker):
 
     # --- the inside view (trackers/inside.py) ------------------------------------------------
     DECODE: ClassVar[str] = ""
+
+    def _search_note(self, searches: tuple[int, ...]) -> str:
+        near, full, floor = (
+            self.config.near_instance_size,
+            self._full_instance_size,
+            self.config.near_min_score,
+        )
+        if not near:
+            return ""
+        if searches == (near,):
+            return f"{near} px near crop: it held"
+        if len(searches) == 2:
+            return (
+                f"{near} px near crop did not hold (best on its border or below {floor}): {full} px searched"
+            )
+        return f"{full} px full crop: the target was not held at the previous frame"
 
     def _anchor_shapes(self, scale_z: float) -> np.ndarray | None:
         return None

@@ -357,6 +357,8 @@ class InsideView(QObject):
             return
         if inside is not None:
             heading = f"Frame {frame} · track #{track_id} · {inside.decode} · {inside.level_note}"
+            if inside.search_note:
+                heading += f" · {inside.search_note}"
             self.panel.show_record(heading, inside)
             return
         track = session.annotations.tracks.get(track_id)
