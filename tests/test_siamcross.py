@@ -145,6 +145,8 @@ def test_deform_rows_are_the_columns_position_major(stride, padding) -> None:
 def test_deform_conv_rejects_wrong_offset_shape() -> None:
     with pytest.raises(ValueError, match="offset must be"):
         deform_conv2d(torch.zeros(1, 2, 5, 5), torch.zeros(1, 18, 4, 4), torch.zeros(3, 2, 3, 3), padding=1)
+    with pytest.raises(ValueError, match="offset must be"):  # the INT8 graph's sampling too
+        deform_rows(torch.zeros(1, 2, 5, 5), torch.zeros(1, 18, 4, 4), (3, 3), padding=1)
 
 
 # --- ADCA offsets --------------------------------------------------------------------------------

@@ -56,6 +56,27 @@ def sampling_positions(
     return rows, cols
 
 
+def _checked_positions(
+    input: torch.Tensor,
+    offset: torch.Tensor,
+    kernel_size: tuple[int, int],
+    stride: int | tuple[int, int],
+    padding: int | tuple[int, int],
+    dilation: int | tuple[int, int],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``sampling_positions`` for a deformable convolution of ``input``, once ``offset`` is
+    checked to have the shape that convolution's output needs."""
+    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    b, _, h, w = input.shape
+    kh, kw = kernel_size
+    k = kh * kw
+    h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    w_out = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    if offset.shape != (b, 2 * k, h_out, w_out):
+        raise ValueError(f"offset must be {(b, 2 * k, h_out, w_out)}, got {tuple(offset.shape)}")
+    return sampling_positions(offset.to(input.dtype), (kh, kw), stride, padding, dilation)
+
+
 def deform_columns(
     input: torch.Tensor,
     offset: torch.Tensor,
@@ -67,15 +88,9 @@ def deform_columns(
     """The sampled input, (B, C * K, H_out * W_out) channel-major then tap (the order of
     ``weight.reshape(out, -1)``), and H_out, W_out: what the deformable convolution multiplies
     its weights with (the INT8 graphs quantize it, ``trackers.ops.int8``)."""
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     b, c, h, w = input.shape
-    kh, kw = kernel_size
-    k = kh * kw
-    h_out = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    w_out = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    if offset.shape != (b, 2 * k, h_out, w_out):
-        raise ValueError(f"offset must be {(b, 2 * k, h_out, w_out)}, got {tuple(offset.shape)}")
-    rows, cols = sampling_positions(offset.to(input.dtype), (kh, kw), stride, padding, dilation)
+    rows, cols = _checked_positions(input, offset, kernel_size, stride, padding, dilation)
+    k, h_out, w_out = rows.shape[1:]
     # grid_sample with align_corners=False puts pixel p at normalised (2p + 1) / size - 1; this
     # form (unlike align_corners=True) also works for 1-pixel-wide maps. Its zero padding makes
     # each out-of-map neighbour contribute 0, which is torchvision's bilinear rule.
@@ -100,9 +115,8 @@ def deform_rows(
     (K * C, out), no transpose needed. Written as four row gathers from a channels-last table
     (a zero row stands for every neighbour outside the map): OpenVINO runs this ~1.7x faster
     than its GridSample plus the transpose (the INT8 graph's deformable layer)."""
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     b, c, h, w = input.shape
-    rows, cols = sampling_positions(offset.to(input.dtype), kernel_size, stride, padding, dilation)
+    rows, cols = _checked_positions(input, offset, kernel_size, stride, padding, dilation)
     k, h_out, w_out = rows.shape[1:]
     rows = rows.permute(0, 2, 3, 1).reshape(b, -1)  # (B, L * K): position-major, then tap
     cols = cols.permute(0, 2, 3, 1).reshape(b, -1)
