@@ -80,6 +80,19 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> 
     return lines
 
 
+def _value(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _default_config(name: str):
+    """The config ``track --tracker name`` runs with: its shipped weights' (their layout decides
+    the preset), else the default preset's."""
+    try:
+        return registry.create(name, device="cpu", backend="torch").config
+    except registry.NoWeightsError:
+        return registry.get(name).config_cls.create()
+
+
 def _list_one(name: str, run) -> int:
     info = registry.get(name)
     weights = info.default_weights()
@@ -91,6 +104,10 @@ def _list_one(name: str, run) -> int:
         ("presets", ", ".join(info.presets)),
         ("checkpoint layouts", ", ".join(info.architectures)),
         ("shipped weights", str(weights) if weights else "none: pass --weights FILE"),
+        (
+            "settings (--set)",
+            ", ".join(f"{k}={_value(v)}" for k, v in _default_config(name).settings().items()),
+        ),
     ]
     if figures:
         quality = (
@@ -308,8 +325,15 @@ def bench_names(requested: list[str]) -> list[str]:
     return names
 
 
+def settings_from_args(args, name: str) -> dict:
+    """--set NAME=VALUE ... as config overrides of tracker ``name`` (each value its field's type)."""
+    specs = getattr(args, "settings", None) or []
+    return registry.get(name).config_cls.parse_settings(specs) if specs else {}
+
+
 def create_from_args(args, name: str, backend: str | None = None):
-    """``registry.create`` with the common options (--weights, --device, --preset, --half, --backend)."""
+    """``registry.create`` with the common options (--weights, --device, --preset, --set, --half,
+    --backend)."""
     return registry.create(
         name,
         weights=args.weights,
@@ -317,7 +341,14 @@ def create_from_args(args, name: str, backend: str | None = None):
         preset=args.preset,
         half=args.half,
         backend=backend or args.backend,
+        **settings_from_args(args, name),
     )
+
+
+def settings_label(args) -> str:
+    """How a run with --set is told apart in tables: ``{window_influence=0.4}``."""
+    specs = getattr(args, "settings", None) or []
+    return "{" + ",".join(spec.replace(" ", "") for spec in specs) + "}" if specs else ""
 
 
 def bench_methods(args, name: str) -> list[tuple[str, object]]:
@@ -329,7 +360,8 @@ def bench_methods(args, name: str) -> list[tuple[str, object]]:
     for backend in args.backend:
         tracker = create_from_args(args, name, backend)
         random = args.weights == registry.RANDOM
-        label = name + (f":{args.preset}" if args.preset else "") + ("[random]" if random else "")
+        label = name + (f":{args.preset}" if args.preset else "") + settings_label(args)
+        label += "[random]" if random else ""
         methods.append((label + (f"[{backend}]" if len(args.backend) > 1 else ""), tracker))
     return methods
 
@@ -367,8 +399,10 @@ def cmd_bench(args) -> int:
     random = args.weights == registry.RANDOM
     _check_max_frames(args)
     names = bench_names(args.tracker)
-    if len(names) > 1 and (args.weights or args.preset):
-        raise UsageError("--weights and --preset apply to one tracker; bench several with their defaults")
+    if len(names) > 1 and (args.weights or args.preset or args.settings):
+        raise UsageError(
+            "--weights, --preset and --set apply to one tracker; bench several with their defaults"
+        )
     methods = [m for name in names for m in bench_methods(args, name)]
     subjects = [method for method, _ in methods]
     if "csrt" not in subjects:
@@ -414,6 +448,7 @@ def cmd_bench(args) -> int:
                 if method in subjects
             ],
             "preset": args.preset,
+            "settings": settings_from_args(args, names[0]) if args.settings else {},
             "max_frames": args.max_frames,
             "command": "python -m trackers " + shlex.join(args.argv),
             "hardware": _hardware(methods),
@@ -577,6 +612,9 @@ def cmd_tune(args) -> int:
 
     _check_max_frames(args)
     grid = parse_grid(args.param)
+    fixed = settings_from_args(args, args.tracker)
+    if both := sorted(set(fixed) & set(grid)):
+        raise UsageError(f"{', '.join(both)}: given by both --set and --param; searched or fixed, not both")
     paths = args.sequences or validation_sequences(Path(args.validation))
     sequences = [load_sequence(p, args.max_frames) for p in paths]
     result = coordinate_search(
@@ -588,6 +626,7 @@ def cmd_tune(args) -> int:
         device=args.device,
         preset=args.preset,
         backend=args.backend,
+        **fixed,
     )
     print(f"{args.tracker}: {len(result.trials)} settings on {len(sequences)} sequences")
     start = next(t for t in result.trials if t.values == result.start)
@@ -605,6 +644,7 @@ def cmd_tune(args) -> int:
             "date": datetime.date.today().isoformat(),
             "sequences": [s.name for s in sequences],
             "start": result.start,
+            "fixed": fixed,
             "best": result.best.values,
             "trials": [vars(t) for t in result.trials],
         }
@@ -636,7 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--max-frames", type=int, metavar="N", help="use only the first N frames of each sequence"
         )
 
-    def common(p, many=False, compare_backends=False):
+    def common(p, many=False, compare_backends=False, settings=True):
         if many:
             p.add_argument(
                 "--tracker",
@@ -650,6 +690,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--weights", help="checkpoint file (default: the shipped one)")
         p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
         p.add_argument("--preset", help="hyper-parameter preset (see `list`)")
+        if settings:
+            p.add_argument(
+                "--set",
+                dest="settings",
+                action="append",
+                default=[],
+                metavar="NAME=VALUE",
+                help="one inference setting on top of the preset, e.g. window_influence=0.4 or "
+                "near_instance_size=0 (repeatable; `list NAME` shows them)",
+            )
         p.add_argument("--half", action="store_true", help="fp16 inference (CUDA only; ignored elsewhere)")
         p.add_argument(
             "--backend",
@@ -699,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "calibrate", help="fit each model's score -> P(IoU >= 0.5) map on the validation sequences"
     )
-    common(p, many=True)
+    common(p, many=True, settings=False)  # the maps are for the settings the models ship with
     sequences_args(p)
     p.add_argument(
         "--json", metavar="FILE", help="write the maps here (resources/weights/calibration.json ships)"

@@ -194,6 +194,7 @@ class SiamCrossFamily(Family):
     weighted BCE); the align branch learns, at every point inside the box, the IoU of the box
     predicted there with the ground truth (Ocean's object-aware score; the prediction detached),
     and 0 outside; IoU loss is -log IoU (UnitBox, as Ocean), averaged over the positives.
+    ``hard_negatives`` < 1 mines each pair's hardest negatives for the cls loss (issue 13).
     """
 
     name = "siamcross"
@@ -205,10 +206,13 @@ class SiamCrossFamily(Family):
         "radius": 16.0,
         # BCE of the cls map against a teacher's foreground probabilities (trackers/training/teacher.py)
         "distill_weight": 0.0,
+        # the cls loss's negatives: each pair's hardest fraction of them (losses.hardest); 1 = all
+        "hard_negatives": 1.0,
     }
 
     def __init__(self, config, search_size, options=None):
         super().__init__(config, search_size, options)
+        losses.check_fraction(self.opt["hard_negatives"])
         self.points = targets.grid_points(self.score_size, self.stride, search_size)
 
     def targets(self, pair, rng):
@@ -235,7 +239,9 @@ class SiamCrossFamily(Family):
 
     def loss(self, out, batch):
         pos = batch["cls"] > 0
-        cls = losses.balanced_bce_masked(out["cls"][:, 0], batch["cls"], pos, ~pos)
+        cls = losses.balanced_bce_masked(
+            out["cls"][:, 0], batch["cls"], pos, ~pos, self.opt["hard_negatives"]
+        )
         inside = batch["inside"] > 0
         with torch.no_grad():
             quality = losses.ltrb_iou(out["loc"], batch["ltrb"]).clamp(0, 1) * inside

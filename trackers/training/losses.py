@@ -4,10 +4,13 @@
 * SiamRPN: ``select_cross_entropy`` (pysot) + ``weighted_l1`` (pysot) or ``weighted_smooth_l1``
   (SiamRPN paper's smooth L1, our default; beta 1/9 as Faster R-CNN's sigma 3).
 * SiamBAN / NanoTrack: ``select_cross_entropy`` + ``iou_loss`` (linear, siamban).
-* SiamCross: ``balanced_bce_masked`` on cls and align + ``iou_loss`` (-log IoU, UnitBox / Ocean).
+* SiamCross: ``balanced_bce_masked`` on cls (optionally on its hardest negatives, ``hardest``) and
+  align + ``iou_loss`` (-log IoU, UnitBox / Ocean).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -90,12 +93,41 @@ def iou_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "linear") -> 
     raise ValueError(f"unknown IoU loss {kind!r}: linear or log")
 
 
+def check_fraction(fraction: float) -> None:
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"the hard-negative fraction must be in (0, 1], got {fraction:g}")
+
+
+def hardest(loss: torch.Tensor, mask: torch.Tensor, fraction: float) -> torch.Tensor:
+    """``mask`` narrowed, pair by pair (dim 0), to the ``fraction`` of its cells with the highest
+    ``loss`` (rounded up: a pair with any cell keeps at least one). Online hard-negative mining:
+    the negatives the network still scores high — a distractor, clutter — carry the loss, not
+    the easy background that dominates every map. ``fraction`` 1 keeps ``mask`` as it is."""
+    check_fraction(fraction)
+    if fraction == 1.0:
+        return mask
+    b = loss.shape[0]
+    flat = mask.reshape(b, -1)
+    ranked = loss.detach().reshape(b, -1).masked_fill(~flat, -math.inf).argsort(dim=1, descending=True)
+    positions = torch.arange(flat.shape[1], device=flat.device).expand(b, -1)
+    rank = torch.empty_like(ranked).scatter_(1, ranked, positions)
+    # 0 where the pair has no such cell; float64 and a hair below so 3 x (1/3) stays 1, not 2
+    keep = torch.ceil(flat.sum(1, dtype=torch.float64) * fraction - 1e-9)
+    return (flat & (rank < keep[:, None])).reshape(mask.shape)
+
+
 def balanced_bce_masked(
-    logits: torch.Tensor, target: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    pos: torch.Tensor,
+    neg: torch.Tensor,
+    neg_fraction: float = 1.0,
 ) -> torch.Tensor:
     """0.5 * mean BCE over ``pos`` cells + 0.5 * mean BCE over ``neg`` cells (Ocean's weighted BCE;
-    soft targets allowed). Empty groups add nothing."""
+    soft targets allowed), the negatives narrowed to each pair's hardest ``neg_fraction``
+    (``hardest``). Empty groups add nothing."""
     loss = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    neg = hardest(loss, neg, neg_fraction)
     total = logits.new_zeros(())
     for mask in (pos, neg):
         if mask.any():
