@@ -33,6 +33,11 @@ BOXES = {
     7: (290.0, 37.0, 20.0, 16.0),
 }
 TOL_PX = 1e-4
+# SiamFC's box moves in steps of one pixel of its 16x upsampled response (0.26 image px for the
+# walker). With the formula weights that map is nearly flat (~0.19 everywhere), and where two
+# upsampled pixels tie to ~1e-7 the batched kernels' rounding may pick the neighbour (seen on an
+# Intel Xeon, not on an AMD EPYC): the boxes then differ by one step while the maps agree.
+SIAMFC_STEP_PX = 0.3
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +89,7 @@ def track_separately(make, frames, boxes=BOXES) -> list[dict]:
     return [{k: t.track(f) for k, t in singles.items()} for f in frames[1:]]
 
 
-def assert_same(got: list[dict], want: list[dict], tol: float) -> None:
+def assert_same(got: list[dict], want: list[dict], tol: float, box_tol: float | None = None) -> None:
     assert len(got) == len(want)
     for k, (g, w) in enumerate(zip(got, want, strict=True)):
         assert list(g) == list(w), f"frame {k + 1}: objects differ"
@@ -97,7 +102,8 @@ def assert_same(got: list[dict], want: list[dict], tol: float) -> None:
                 assert a.box == b.box and a.score == b.score, where
                 np.testing.assert_array_equal(a.response, b.response, err_msg=where)
             else:
-                np.testing.assert_allclose(a.box, b.box, atol=tol, rtol=0, err_msg=where)
+                box_atol = tol if box_tol is None else box_tol
+                np.testing.assert_allclose(a.box, b.box, atol=box_atol, rtol=0, err_msg=where)
                 assert abs(a.score - b.score) <= tol, where
 
 
@@ -139,7 +145,10 @@ def test_batched_equals_looped(weights_file, frames, name, source):
         for object_id in BOXES:
             batched.tracker(object_id)._state = copy.deepcopy(looped.tracker(object_id)._state)
         want = looped.track(frame)
-        assert_same([batched.track(frame)], [want], TOL_PX)
+        got = batched.track(frame)
+        assert_same([got], [want], TOL_PX, SIAMFC_STEP_PX if name == "siamfc" else None)
+        for object_id, result in want.items():  # the maps themselves agree to float32 rounding
+            np.testing.assert_allclose(got[object_id].response, result.response, rtol=0, atol=1e-5)
     # The objects must really have kept apart: the comparison is about three different targets.
     assert len({tuple(round(v) for v in r.box) for r in want.values()}) == 3
 
