@@ -108,9 +108,8 @@ def hardest(loss: torch.Tensor, mask: torch.Tensor, fraction: float) -> torch.Te
         return mask
     b = loss.shape[0]
     flat = mask.reshape(b, -1)
-    ranked = loss.detach().reshape(b, -1).masked_fill(~flat, -math.inf).argsort(dim=1, descending=True)
-    positions = torch.arange(flat.shape[1], device=flat.device).expand(b, -1)
-    rank = torch.empty_like(ranked).scatter_(1, ranked, positions)
+    hardness = loss.detach().reshape(b, -1).masked_fill(~flat, -math.inf)
+    rank = hardness.argsort(dim=1, descending=True).argsort(dim=1)  # 0 = the hardest cell
     # 0 where the pair has no such cell; float64 and a hair below so 3 x (1/3) stays 1, not 2
     keep = torch.ceil(flat.sum(1, dtype=torch.float64) * fraction - 1e-9)
     return (flat & (rank < keep[:, None])).reshape(mask.shape)
