@@ -16,9 +16,9 @@ from app.model.groundtruth import GROUND_TRUTH_LABEL, ground_truth_iou
 from app.services.settings import ExportDefaults, Settings
 from trackers.base import MapGeometry
 from trackers.devices import resolve_device
-from trackers.onnx_runner import openvino_available, resolve_backend
+from trackers.onnx_runner import exact_int8, openvino_available, resolve_backend
 from trackers.quantization import for_weights
-from trackers.registry import chosen_backend, get
+from trackers.registry import SATURATING_INT8, chosen_backend, get
 
 FRAMES = 6
 GT_BOXES = [(10.0 + 4 * i, 12.0, 20.0, 16.0) for i in range(FRAMES)]
@@ -176,10 +176,12 @@ def test_about_names_the_version_device_backend_and_model_card(window):
     assert f"version: {metadata.version('siamark')}" in text
     assert f"Device: auto → {device}" in text
     name = window.tracker_panel.tracker_name()
-    # the shipped default runs in INT8 on the CPU (its INT8 parameters ship), else OpenVINO / torch
+    # the shipped default runs in INT8 on the CPU (its INT8 parameters ship) where the CPU
+    # computes INT8 exactly, else OpenVINO / torch
     backend = chosen_backend(name, device)
     plain = resolve_backend("auto", device)
     int8 = plain == "openvino" and for_weights(name, get(name).default_weights()) is not None
+    int8 = int8 and exact_int8()
     assert backend == ("openvino-int8" if int8 else plain)
     assert f"Backend (auto): {backend}" in text
     assert f"Tracker: {name}" in text
@@ -200,7 +202,9 @@ def test_about_reports_int8_or_why_not(tmp_path):
     from app.ui.about_dialog import about_facts
 
     facts = dict(about_facts(TrackerSpec("siamfc", device="cpu", precision="int8")))
-    assert facts["Backend (int8)"] == "openvino-int8"
+    # asked for where INT8 saturates (no VNNI / AMX), it runs and the dialog says why not to
+    want = "openvino-int8" if exact_int8() else f"openvino-int8; {SATURATING_INT8}"
+    assert facts["Backend (int8)"] == want
     mine = tmp_path / "mine.pth"
     mine.write_bytes(get("siamfc").default_weights().read_bytes() + b"\0")  # other bytes, other file
     facts = dict(about_facts(TrackerSpec("siamfc", weights=str(mine), device="cpu", precision="int8")))

@@ -11,11 +11,11 @@ import torch
 from torch import nn
 
 from tests.shared_data import SEQUENCES, needs_shared, vot_bag
-from trackers import cli, registry
+from trackers import cli, onnx_runner, registry
 from trackers.io import read_groundtruth
 from trackers.measured import sha256_of
 from trackers.metrics import iou
-from trackers.onnx_runner import GraphSpec, OnnxRunner, export_graph, openvino_available
+from trackers.onnx_runner import GraphSpec, OnnxRunner, exact_int8, export_graph, openvino_available
 from trackers.ops.int8 import Int8Conv2d, collect_ranges, collect_shifts, with_int8
 from trackers.quantization import QUANTIZATION_FILE, Int8Params, for_weights
 
@@ -134,11 +134,15 @@ def test_shipped_int8_graphs_run_int8_and_track_like_pytorch(name):
     convolutions in 8 bits."""
     if for_weights(name, registry.get(name).default_weights()) is None:
         pytest.skip(f"{name} has no shipped INT8 parameters")
+    fast = registry.create(name, device="cpu")  # auto: INT8 where the parameters ship
+    assert isinstance(fast.net, OnnxRunner)
+    if not exact_int8():
+        assert fast.net.precision == "f32"
+        pytest.skip("this CPU's INT8 convolutions saturate (no VNNI / AMX): auto tracks in f32")
+    assert fast.net.precision == "int8"
     frames, box = vot_bag(16)
     truth = read_groundtruth(SEQUENCES / "vot_bag" / "groundtruth_rect.txt")[1:16]
     reference = registry.create(name, device="cpu", backend="torch")
-    fast = registry.create(name, device="cpu")  # auto: INT8 where the parameters ship
-    assert isinstance(fast.net, OnnxRunner) and fast.net.precision == "int8"
     reference.init(frames[0], box)
     fast.init(frames[0], box)
     boxes = {"reference": [], "int8": []}
@@ -164,6 +168,34 @@ def test_shipped_int8_graphs_run_int8_and_track_like_pytorch(name):
 
     if "INT8" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         assert {"u8", "i8"} & precisions, precisions
+
+
+@needs_openvino
+def test_the_int8_probe_sees_exact_or_16_bit_saturated_sums():
+    """Each probe output is the exact sum (an 8-bit dot-product instruction) or every pair of
+    its products clipped to 32,767 (AVX2's vpmaddubsw): anything else means the probe did not
+    run in INT8, and its verdict would be worthless."""
+    probe = onnx_runner.int8_probe()
+    assert set(probe) == {"conv1", "conv3"}
+    for name, (got, exact) in probe.items():
+        pairs = exact / (onnx_runner._PROBE_PIXEL * onnx_runner._PROBE_WEIGHT) / 2
+        assert got in (exact, pairs * 32767), (name, got, exact)
+    assert exact_int8() == all(got == exact for got, exact in probe.values())
+
+
+@needs_openvino
+def test_auto_runs_f32_where_int8_saturates_and_asking_for_int8_there_warns(monkeypatch):
+    name = registry.recommended()
+    if name is None or for_weights(name, registry.get(name).default_weights()) is None:
+        pytest.skip("no shipped weights with INT8 parameters")
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(onnx_runner, "exact_int8", lambda: True)
+    assert registry.chosen_backend(name, cpu) == "openvino-int8"
+    monkeypatch.setattr(onnx_runner, "exact_int8", lambda: False)
+    assert registry.chosen_backend(name, cpu) == "openvino"
+    assert registry.create(name, device="cpu").net.precision == "f32"
+    with pytest.warns(RuntimeWarning, match="saturate"):
+        assert registry.chosen_backend(name, cpu, "openvino-int8") == "openvino-int8"
 
 
 def _sessions_of(runner: OnnxRunner):
@@ -252,6 +284,7 @@ def test_an_int8_deformable_convolution_stays_close():
 def test_auto_runs_int8_only_where_parameters_ship(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.delenv("SIAMARK_BACKEND", raising=False)
+    monkeypatch.setattr(onnx_runner, "exact_int8", lambda: True)  # the CPU's part: tested apart
     for name in registry.shipped():
         has = for_weights(name, registry.get(name).default_weights()) is not None
         assert registry.chosen_backend(name, cpu) == ("openvino-int8" if has else "openvino")

@@ -14,7 +14,7 @@ from tests.shared_data import WEIGHTS, needs_shared, vot_bag
 from trackers import onnx_runner
 from trackers.io import SourceError, read_ahead
 from trackers.metrics import box_iou
-from trackers.onnx_runner import OnnxRunner, resolve_backend
+from trackers.onnx_runner import OnnxRunner, exact_int8, resolve_backend
 
 pytest.importorskip("openvino")
 NANOTRACK_V2 = WEIGHTS / "nanotrack_v2" / "nanotrackv2.pth"
@@ -36,8 +36,10 @@ def test_the_fast_path_tracks_as_pytorch_does_on_real_frames(name):
     for backend, tracker in made.items():
         assert isinstance(tracker.net, OnnxRunner) == (backend != "torch")
         tracker.init(frames[0], box)
-    # f32, frame by frame on the reference's crops: the same function to float rounding
-    assert_same_outputs_on_crops(made["torch"], made["openvino"], frames[1:], rel=1e-5)
+    # f32, frame by frame on the reference's crops: the same function to float rounding (which
+    # depends on the CPU's vector width: siamfc's response parts by up to 1.1e-5 of its scale
+    # on an AVX2-only CPU, by less with AVX-512)
+    assert_same_outputs_on_crops(made["torch"], made["openvino"], frames[1:], rel=5e-5)
     # whole runs: the same track (a near-tie between two candidates can flip on rounding and
     # then the runs part by a pixel or two; bf16 parts more)
     runs = {}
@@ -128,7 +130,8 @@ def test_a_runner_says_what_runs_its_search_branch(monkeypatch, tmp_path):
     assert {b: t.net.backend for b, t in cpu.items()} == {
         "torch": "torch",
         "openvino": "openvino",
-        "auto": "openvino-int8",  # the shipped weights have INT8 parameters
+        # the shipped weights have INT8 parameters, used where this CPU computes INT8 exactly
+        "auto": "openvino-int8" if exact_int8() else "openvino",
     }
     exports_fail(monkeypatch, tmp_path)
     frame = np.random.default_rng(1).integers(0, 255, (240, 320, 3), np.uint8)

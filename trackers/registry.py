@@ -7,6 +7,7 @@ layouts the tracker accepts, and loaded strictly.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,18 +197,28 @@ def _no_int8_parameters(name: str, path: str | Path) -> ValueError:
 def _backend_and_int8(name: str, device, backend: str, path: str | Path | None) -> tuple[str, Any]:
     """``chosen_backend`` and the INT8 parameters it found (``trackers.quantization``), looked
     up once; None where there are none (an explicit "openvino-int8" then stays asked for)."""
-    from trackers.onnx_runner import requested_backend, resolve_backend
+    from trackers.onnx_runner import exact_int8, requested_backend, resolve_backend
 
     resolved = resolve_backend(backend, device)
     auto = resolved == "openvino" and requested_backend(backend) == "auto"
     if resolved != "openvino-int8" and not auto:
         return resolved, None
+    if auto and not exact_int8():
+        return resolved, None  # INT8 would saturate on this CPU: f32, as accurate and about as fast
+    if not auto and not exact_int8():
+        warnings.warn(SATURATING_INT8, RuntimeWarning, stacklevel=3)
     from trackers.quantization import QUANTIZATION_FILE, for_weights
 
     # auto: only parameters that ship, whose validation accuracy held (model card); a user's
     # own (unchecked: NanoTrack v2 lost 0.03 AUC in INT8) only when INT8 is asked for
     int8 = for_weights(name, path, QUANTIZATION_FILE if auto else None)
     return ("openvino-int8" if int8 is not None else resolved), int8
+
+
+SATURATING_INT8 = (
+    "this CPU has no 8-bit dot-product instruction (VNNI / AMX): OpenVINO's INT8 convolutions "
+    "saturate here and track less accurately; --backend openvino (f32) does not"
+)
 
 
 def _accelerate(tracker: Tracker, backend: str, loaded: tuple | None) -> None:

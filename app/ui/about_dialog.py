@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import platform
+import warnings
 from importlib import metadata
 
 import cv2
@@ -61,7 +62,10 @@ def about_facts(spec: TrackerSpec) -> list[tuple[str, str]]:
     try:
         resolved = resolve_device(device)
         runs_on = str(resolved) if device == "auto" else device
-        backend = trackers.chosen_backend(tracker, resolved, spec.backend(), spec.weights)
+        with warnings.catch_warnings(record=True) as said:  # said in the dialog instead
+            warnings.simplefilter("always")
+            backend = trackers.chosen_backend(tracker, resolved, spec.backend(), spec.weights)
+        backend = "; ".join([backend, *(str(w.message) for w in said if w.category is RuntimeWarning)])
     except ValueError as exc:  # a device or backend that is not there: say why
         runs_on = backend = str(exc)
     return [

@@ -51,7 +51,8 @@ def fill_precision_combo(combo: QComboBox) -> None:
     combo.setItemData(
         0,
         "The shipped models' convolutions in 8 bits on the CPU: ~2x the speed, validation accuracy "
-        "within 0.01 (model card); float32 for your own checkpoints and on a GPU",
+        "within 0.01 (model card); float32 for your own checkpoints, on a GPU, and on a CPU "
+        "without an 8-bit dot-product instruction (VNNI / AMX), where INT8 saturates",
         Qt.ToolTipRole,
     )
     combo.addItem("float32 (reference)", "float32")
