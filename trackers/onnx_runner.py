@@ -150,9 +150,9 @@ def exact_int8() -> bool:
     """Whether OpenVINO's INT8 convolutions compute exactly on this CPU. Without an 8-bit
     dot-product instruction (VNNI, AMX) it multiplies and adds pairs of 8-bit values into
     16 bits (AVX2's vpmaddubsw), which saturates: on an AVX2-only AMD EPYC the shipped
-    siamcross-mobilev2 lost 0.12 validation AUC in INT8 (0.616 -> 0.493, 7 sequences) while f32
-    ran about as fast (90 vs 96 fps). Measured with a graph made to overflow, not read from CPU
-    flags: what matters is what this OpenVINO does on this CPU."""
+    siamcross-mobilev2 fell from 0.592 to 0.346 validation AUC in INT8, no faster than f32 (model
+    card). Measured with a graph made to overflow, not read from CPU flags: what matters is what
+    this OpenVINO does on this CPU."""
     try:
         probe = int8_probe()
     except Exception:  # noqa: BLE001 - no verdict: f32 is the safe answer

@@ -47,7 +47,7 @@ def fill_device_combo(combo: QComboBox) -> None:
 
 def fill_precision_combo(combo: QComboBox) -> None:
     """The precision choices (data: the name a TrackerSpec takes)."""
-    combo.addItem("auto (INT8 on the CPU)", "auto")
+    combo.addItem("auto (INT8 where exact)", "auto")
     combo.setItemData(
         0,
         "The shipped models' convolutions in 8 bits on the CPU: ~2x the speed, validation accuracy "
