@@ -554,7 +554,7 @@ def cmd_quantize(args) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
     _write_entries(target, entries, args, sequences, indent=None)
     if target.resolve() == QUANTIZATION_FILE.resolve():
-        note = ": --backend auto and openvino-int8 now run these weights in INT8"
+        note = ": --backend auto (where this CPU computes INT8 exactly) and openvino-int8 now run these weights in INT8"
     elif target.resolve() == user_file().resolve():
         note = (
             ": --backend openvino-int8 now runs these weights in INT8 (auto keeps f32 for weights"
@@ -707,9 +707,9 @@ def build_parser() -> argparse.ArgumentParser:
             default=["auto"] if compare_backends else "auto",
             choices=BACKENDS,
             help="what runs the search branch on the CPU: auto (OpenVINO when installed: INT8 for "
-            "weights whose INT8 parameters ship, else f32), "
-            "torch (the reference), openvino (f32), openvino-bf16 (faster, less accurate), "
-            "openvino-int8 (faster; for weights with measured INT8 parameters)"
+            "weights whose INT8 parameters ship, on a CPU that computes INT8 exactly (VNNI / AMX), "
+            "else f32), torch (the reference), openvino (f32), openvino-bf16 (faster, less "
+            "accurate), openvino-int8 (faster; for weights with measured INT8 parameters)"
             + ("; several: compared in one run" if compare_backends else ""),
         )
 

@@ -180,14 +180,15 @@ def requested_backend(backend: str) -> str:
 
 def float32_backend(device: torch.device) -> str:
     """The backend that tracks in float32 on ``device``: OpenVINO in f32 on the CPU (the
-    shipped models' ``auto`` is INT8 there), else ``auto`` (PyTorch, f32, on a GPU)."""
+    shipped models' ``auto`` is INT8 there where the CPU computes it exactly), else ``auto``
+    (PyTorch, f32, on a GPU)."""
     return "openvino" if device.type == "cpu" and openvino_available() else "auto"
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
     """ "torch", "openvino", "openvino-bf16" or "openvino-int8". ``auto``: OpenVINO on the CPU
-    when it is installed (in INT8 for weights with shipped INT8 parameters: ``registry.create``
-    decides that), PyTorch on a GPU (CUDA graphs and fp16 live there) or without OpenVINO."""
+    when it is installed (in INT8 for weights with shipped INT8 parameters on a CPU that computes
+    INT8 exactly: ``registry.create`` decides that), PyTorch on a GPU (CUDA graphs and fp16 live there) or without OpenVINO."""
     backend = requested_backend(backend)
     if backend == "auto":
         return "openvino" if device.type == "cpu" and openvino_available() else "torch"

@@ -118,7 +118,8 @@ def create(
 ) -> Tracker:
     """Build tracker ``name``. ``weights``: a checkpoint file, None for the shipped default, or RANDOM.
     ``backend``: what runs the search branch on the CPU (``trackers.onnx_runner``): "auto"
-    (OpenVINO when installed: INT8 for weights with shipped INT8 parameters, else f32), "torch"
+    (OpenVINO when installed: INT8 for weights with shipped INT8 parameters on a CPU that
+    computes INT8 exactly (``onnx_runner.exact_int8``), else f32), "torch"
     (the reference), "openvino" (f32), "openvino-bf16" or "openvino-int8" (faster; see
     ``trackers.onnx_runner`` and ``trackers.quantization``)."""
     from trackers.architectures import build
@@ -175,7 +176,8 @@ def chosen_backend(name: str, device, backend: str = "auto", weights: str | Path
     """What ``backend`` runs tracker ``name``'s search branch with on ``device`` (a
     ``torch.device``), for ``weights`` (None: the shipped file): "auto" is OpenVINO in INT8
     where INT8 parameters ship for these weights, only for models whose validation AUC held in
-    INT8 (model card); other models, and a user's own checkpoint, run in f32 (in INT8 with
+    INT8 (model card) and only on a CPU that computes INT8 exactly; other models, a user's own
+    checkpoint, and every model on a CPU where INT8 saturates run in f32 (in INT8 with
     "openvino-int8" once ``python -m trackers quantize`` measured its parameters)."""
     info = _REGISTRY.get(name)  # an OpenCV reference tracker has no entry and no network
     path = weights if weights is not None else info.default_weights() if info else None

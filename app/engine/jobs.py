@@ -35,7 +35,7 @@ class TrackerSpec:
     weights: str | None = None  # None: the shipped default
     device: str = "auto"
     preset: str | None = None  # None: the checkpoint decides
-    #: "auto" (on the CPU the shipped models run INT8), "float32" (the reference precision) or
+    #: "auto" (on the CPU the shipped models run INT8 where it is exact), "float32" (the reference precision) or
     #: "int8" (any checkpoint with measured INT8 parameters, on the CPU)
     precision: str = "auto"
 
