@@ -184,6 +184,7 @@ def test_about_names_the_version_device_backend_and_model_card(window):
     int8 = int8 and exact_int8()
     assert backend == ("openvino-int8" if int8 else plain)
     assert f"Backend (auto): {backend}" in text
+    assert ("INT8 saturates on this CPU" in text) == (backend == "openvino" and not exact_int8())
     assert f"Tracker: {name}" in text
     assert "success AUC" in text or "no shipped weights" in text
     dialog.close()

@@ -20,6 +20,7 @@ from app import APP_NAME
 from app.engine.jobs import TrackerSpec
 from trackers.devices import mps_available, resolve_device
 from trackers.measured import load_run, measured
+from trackers.onnx_runner import exact_int8
 
 
 def app_version() -> str:
@@ -66,6 +67,8 @@ def about_facts(spec: TrackerSpec) -> list[tuple[str, str]]:
             warnings.simplefilter("always")
             backend = trackers.chosen_backend(tracker, resolved, spec.backend(), spec.weights)
         backend = "; ".join([backend, *(str(w.message) for w in said if w.category is RuntimeWarning)])
+        if spec.precision == "auto" and backend == "openvino" and not exact_int8():
+            backend += " (f32: INT8 saturates on this CPU, which has no VNNI / AMX)"
     except ValueError as exc:  # a device or backend that is not there: say why
         runs_on = backend = str(exc)
     return [
