@@ -289,3 +289,19 @@ def test_overlay_opacity_is_applied_painted_and_remembered(window, qtbot, image_
     assert away(full) > away(half) + 60 and away(half) > 100
     window.overlay_action.trigger()  # R again: off
     assert not view.overlay.isVisible() and not panel.opacity_slider.isEnabled()
+
+
+def test_the_model_card_row_names_the_backend_its_fps_were_measured_with():
+    """The recorded fps are INT8 ones; a CPU that runs f32 (no VNNI) must not read them as its own."""
+    import json
+
+    from app.ui.about_dialog import model_card
+    from trackers.measured import BENCHMARK_FILE
+    from trackers.registry import shipped
+
+    recorded = {
+        t["method"]: t.get("backend") for t in json.loads(BENCHMARK_FILE.read_text())["meta"]["trackers"]
+    }
+    for name in shipped():
+        row = model_card(name)
+        assert "fps" in row and row.endswith(f", {recorded[name]})"), (name, row)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCHMARK_FILE = Path(__file__).resolve().parents[1] / "resources" / "weights" / "benchmark.json"
@@ -35,6 +35,8 @@ class BenchmarkRun:
     summary: dict[str, Measured]
     #: tracker name -> SHA-256 of the weights file it ran with
     weights_sha256: dict[str, str]
+    #: tracker name -> the backend its fps were measured with ("openvino-int8", ...), where recorded
+    backends: dict[str, str] = field(default_factory=dict)
 
 
 def sha256_of(path: Path) -> str:
@@ -69,6 +71,7 @@ def load_run(path: Path = BENCHMARK_FILE) -> BenchmarkRun | None:
             weights_sha256={
                 t["method"]: t["weights_sha256"] for t in meta["trackers"] if t.get("weights_sha256")
             },
+            backends={t["method"]: str(t["backend"]) for t in meta["trackers"] if t.get("backend")},
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None

@@ -39,10 +39,11 @@ def model_card(tracker: str) -> str:
     figures = measured(tracker, weights, run)
     if figures is None:
         return f"{weights.name}: not measured (no benchmark run recorded for this file)"
+    backend = run.backends.get(tracker)
     return (
         f"validation success AUC {figures.auc:.3f}, precision@20 {figures.precision:.3f}, "
         f"{figures.fps:.0f} fps ({len(run.sequences)} sequences, {run.frames} frames, {run.date}; "
-        f"fps on {run.hardware or 'an unrecorded machine'})"
+        f"fps on {run.hardware or 'an unrecorded machine'}{f', {backend}' if backend else ''})"
     )
 
 
