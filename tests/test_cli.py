@@ -149,6 +149,9 @@ def test_list_shows_every_tracker_marks_the_recommended_one_and_its_measured_qua
         assert f" {figures.auc:.3f} " in rows[name]
     for reference in ("OpenCV CSRT", "NanoTrack v2 (OpenCV)"):  # same-run references named
         assert reference in " ".join(lines)
+    # the fps are the recorded backend's (INT8), not what a CPU without VNNI runs (f32)
+    backends = " / ".join(sorted({run.backends[n] for n in registry.shipped()}))
+    assert f"backend {backends})." in " ".join(proc.stdout.split())
     assert "csrt" in proc.stdout and "opencv-nano" in proc.stdout
 
 

@@ -153,9 +153,12 @@ def cmd_list(args) -> int:
             rows.append(("*" if name == best else " ", name, *cells, info.description))
         print("\n".join(_table(("", "name", "AUC", "fps", "description"), rows, width)))
         if run:
+            backends = sorted({run.backends[n] for n in shipped if n in run.backends})
+            with_backend = f", backend {' / '.join(backends)}" if backends else ""
             note = (
                 f"AUC = success AUC; one `bench` run on {_run_summary(run)} "
-                f"(sequences: {', '.join(run.sequences)}; fps on {run.hardware or 'an unrecorded machine'})."
+                f"(sequences: {', '.join(run.sequences)}; fps on {run.hardware or 'an unrecorded machine'}"
+                f"{with_backend})."
             )
             say(note)
         print()
