@@ -143,6 +143,15 @@ def test_label_chips_stay_on_the_frame():
     assert not any(overlaps(a, b) for i, a in enumerate(rects) for b in rects[i + 1 :])
 
 
+def test_a_chip_shows_a_flags_first_reason_and_counts_the_rest():
+    from app.ui.frame_presenter import chip_flag
+
+    three = "score 0.37 < 0.50; well below the start level 0.70; looks unlike the target: appearance 0.43"
+    assert chip_flag(three) == "score 0.37 < 0.50 (+2 more)"
+    assert chip_flag("drift") == "drift"
+    assert chip_flag("forward/backward IoU 0.42 (kept the forward box)").endswith("box)")
+
+
 def test_chip_text_is_black_on_light_and_white_on_dark_fills():
     assert readable_text_colour("#ffd740") == "#000000"
     assert readable_text_colour("#ffffff") == "#000000"

@@ -39,6 +39,16 @@ def outline_style(entry: FrameBox) -> str:
     return "dotted" if entry.source is BoxSource.INTERPOLATED else "solid"
 
 
+def chip_flag(flag: str) -> str:
+    """A flag as a box's chip shows it: its first reason and how many more there are. Three
+    reasons ran across the whole view and off its edge; the lane's tooltip and the Review
+    panel give them all."""
+    reasons = [r for r in flag.split("; ") if r]
+    if len(reasons) < 2:
+        return flag
+    return f"{reasons[0]} (+{len(reasons) - 1} more)"
+
+
 def box_overlays(session: Session, index: int) -> list[BoxOverlay]:
     """Every track on frame ``index`` as the view draws it: its box (dashed when occluded, dotted
     when interpolated) and a chip in its class colour saying id, class and state; an absent track
@@ -64,7 +74,7 @@ def box_overlays(session: Session, index: int) -> list[BoxOverlay]:
         if entry.occluded:
             tags.append("occluded")
         if entry.flag:
-            tags.append("⚑ " + entry.flag)
+            tags.append("⚑ " + chip_flag(entry.flag))
         overlays.append(
             BoxOverlay(
                 track.id,
