@@ -183,6 +183,16 @@ def test_the_int8_probe_sees_exact_or_16_bit_saturated_sums():
     assert exact_int8() == all(got == exact for got, exact in probe.values())
 
 
+def test_a_probe_that_cannot_run_gives_no_int8(monkeypatch):
+    """No verdict (OpenVINO missing or failing to compile the probe) is not a licence for INT8."""
+
+    def broken():
+        raise RuntimeError("no CPU plugin")
+
+    monkeypatch.setattr(onnx_runner, "int8_probe", broken)
+    assert onnx_runner.exact_int8.__wrapped__() is False
+
+
 @needs_openvino
 def test_auto_runs_f32_where_int8_saturates_and_asking_for_int8_there_warns(monkeypatch):
     name = registry.recommended()
