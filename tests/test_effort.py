@@ -9,7 +9,9 @@ import math
 import cv2
 import numpy as np
 import pytest
+import torch
 
+import trackers
 from app.main import main
 from app.model.annotations import BoxSource
 from app.model.effort import (
@@ -273,15 +275,21 @@ def test_command_writes_the_json_schema(tmp_path, capsys):
             str(seq),
             "--tracker",
             "csrt",
+            "--tracker",
+            "siamfc",
             "--interpolate",
             "5",
+            "--device",
+            "cpu",
             "--json",
             str(out),
         ]
     )
     assert code == 0
     doc = json.loads(out.read_text())
-    rows = doc["rows"]
+    # the backend that ran each Siamese network is recorded (INT8 or f32, by this CPU)
+    assert doc["meta"]["backends"] == {"siamfc": trackers.chosen_backend("siamfc", torch.device("cpu"))}
+    rows = [r for r in doc["rows"] if r["method"] != "siamfc"]
     assert [r["method"] for r in rows] == ["csrt", "interpolate-5"]
     for r in rows:
         assert {"method", "sequence", "frames", "corrections"} <= set(r)
@@ -289,7 +297,7 @@ def test_command_writes_the_json_schema(tmp_path, capsys):
         assert isinstance(r["corrections"], int) and r["corrections"] >= 1
         assert math.isclose(r["per_100"], 100 * r["corrections"] / 20, abs_tol=1e-3)
     assert rows[1]["corrections"] == 5  # straight path: keys 0, 5, 10, 15, 19
-    assert [s["method"] for s in doc["summary"]] == ["csrt", "interpolate-5"]
+    assert [s["method"] for s in doc["summary"]] == ["csrt", "siamfc", "interpolate-5"]
     printed = capsys.readouterr().out
     assert "interpolate-5" in printed and "square" in printed
 

@@ -180,6 +180,12 @@ def _run(args: argparse.Namespace, methods: list) -> int:
                 m.name: getattr(m.tracker, "weights_source", None) for m in methods if hasattr(m, "tracker")
             },
             "device": args.device,
+            # what ran each Siamese network (INT8 or f32 on the CPU: their boxes differ a little)
+            "backends": {
+                m.name: m.tracker.net.backend
+                for m in methods
+                if hasattr(m, "tracker") and hasattr(getattr(m.tracker, "net", None), "backend")
+            },
             "counting": "every manual box or absent mark counts one, the first frame's box included",
         }
         write_json(args.json, [r.row() for r in results], summary=summarize(results), meta=meta)
