@@ -205,9 +205,9 @@ def _backend_and_int8(name: str, device, backend: str, path: str | Path | None) 
     auto = resolved == "openvino" and requested_backend(backend) == "auto"
     if resolved != "openvino-int8" and not auto:
         return resolved, None
-    if auto and not exact_int8():
-        return resolved, None  # INT8 would saturate on this CPU: f32, as accurate and about as fast
-    if not auto and not exact_int8():
+    if not exact_int8():
+        if auto:
+            return resolved, None  # INT8 would saturate on this CPU: f32, as accurate and about as fast
         warnings.warn(SATURATING_INT8, RuntimeWarning, stacklevel=3)
     from trackers.quantization import QUANTIZATION_FILE, for_weights
 
