@@ -144,12 +144,12 @@ def test_label_chips_stay_on_the_frame():
 
 
 def test_a_chip_shows_a_flags_first_reason_and_counts_the_rest():
-    from app.ui.frame_presenter import chip_flag
+    from app.ui.flag_text import short_flag
 
     three = "score 0.37 < 0.50; well below the start level 0.70; looks unlike the target: appearance 0.43"
-    assert chip_flag(three) == "score 0.37 < 0.50 (+2 more)"
-    assert chip_flag("drift") == "drift"
-    assert chip_flag("forward/backward IoU 0.42 (kept the forward box)").endswith("box)")
+    assert short_flag(three) == "score 0.37 < 0.50 (+2 more)"
+    assert short_flag("drift") == "drift"
+    assert short_flag("forward/backward IoU 0.42 (kept the forward box)").endswith("box)")
 
 
 def test_chip_text_is_black_on_light_and_white_on_dark_fills():

@@ -465,3 +465,41 @@ def test_exports_are_suggested_away_from_the_video_folder(window, image_folder, 
     assert window.files.export_folder() == project.parent
     window.settings.export_folder = tmp_path
     assert window.files.export_folder() == tmp_path  # the last export's folder wins
+
+
+def test_a_long_flag_leaves_the_response_map_and_its_colour_bar_in_view(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from app.model.annotations import tracked_box
+    from app.model.results import ResponseMap
+    from app.ui.response_panel import ResponsePanel
+    from trackers.base import MapGeometry
+
+    panel = ResponsePanel()
+    qtbot.addWidget(panel)
+    panel.resize(310, 420)
+    panel.show()
+    for _ in range(5):  # shown and laid out, as in the window (waitExposed leaves the layout lazy)
+        QApplication.processEvents()
+    flag = (
+        "score 0.61 well below this target's start level 0.89; looks unlike the target: "
+        "appearance 0.43 against the manual boxes' 0.80"
+    )
+    entry = tracked_box((200.0, 100.0, 40.0, 80.0), 0.61, flag)
+    kept = ResponseMap(
+        np.random.default_rng(0).random((17, 17), dtype=np.float32), MapGeometry(150.0, 40.0, 8.0)
+    )
+    panel.show_result(243, entry, kept)
+    for _ in range(10):  # the graphics layout settles over several passes of the event loop
+        QApplication.processEvents()
+    right = panel.graphics.viewport().width()
+    for item in (panel.plot, panel.colorbar):  # a title wider than the dock once pushed these out
+        assert item.sceneBoundingRect().right() <= right + 1
+    assert (
+        panel.title
+        == "frame 243 · score 0.610 · ⚑ score 0.61 well below this target's start level 0.89 (+1 more)"
+    )
+    frame_line, flag_line = panel.plot.titleLabel.text.split("<br>")
+    assert frame_line == "frame 243 · score 0.610"
+    assert flag_line.startswith("⚑ score 0.61 well below") and flag_line.endswith("…")
+    assert panel.graphics.toolTip() == flag

@@ -22,6 +22,7 @@ from app.model.groundtruth import ground_truth_iou
 from app.model.session import Session
 from app.ui.compare_overlays import comparison_overlays
 from app.ui.confidence_plot import ConfidencePlot
+from app.ui.flag_text import short_flag
 from app.ui.response_panel import ResponsePanel
 from app.ui.timeline import Timeline
 from app.ui.track_panel import TrackPanel
@@ -37,16 +38,6 @@ def outline_style(entry: FrameBox) -> str:
     if entry.occluded:
         return "dashed"
     return "dotted" if entry.source is BoxSource.INTERPOLATED else "solid"
-
-
-def chip_flag(flag: str) -> str:
-    """A flag as a box's chip shows it: its first reason and how many more there are. Three
-    reasons ran across the whole view and off its edge; the lane's tooltip and the Review
-    panel give them all."""
-    reasons = [r for r in flag.split("; ") if r]
-    if len(reasons) < 2:
-        return flag
-    return f"{reasons[0]} (+{len(reasons) - 1} more)"
 
 
 def box_overlays(session: Session, index: int) -> list[BoxOverlay]:
@@ -74,7 +65,7 @@ def box_overlays(session: Session, index: int) -> list[BoxOverlay]:
         if entry.occluded:
             tags.append("occluded")
         if entry.flag:
-            tags.append("⚑ " + chip_flag(entry.flag))
+            tags.append("⚑ " + short_flag(entry.flag))
         overlays.append(
             BoxOverlay(
                 track.id,

@@ -9,12 +9,13 @@ frame is switched by the window's action (R) and blended with the opacity set he
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsRectItem,
@@ -28,9 +29,11 @@ from PySide6.QtWidgets import (
 
 from app.model.annotations import Annotations, FrameBox
 from app.model.results import ResponseMap
+from app.ui.flag_text import short_flag
 from app.ui.video_view import OVERLAY_COLORMAP, TRACKED_COLOUR
 
 SELECTED = -1  # combo data of "the selected track" (None does not survive a QVariant round trip)
+COLOUR_BAR_COLUMN = 60  # px: the colour bar's column beside the map
 
 
 class MapItems:
@@ -103,7 +106,9 @@ class ResponsePanel(QWidget):
         )
         self.colorbar.setImageItem(self.image)
         self.graphics.addItem(self.colorbar)
-        self.graphics.ci.layout.setColumnFixedWidth(1, 60)  # the map's aspect lock must not squeeze it
+        self.graphics.ci.layout.setColumnFixedWidth(
+            1, COLOUR_BAR_COLUMN
+        )  # the map's aspect lock must not squeeze it
 
         self.caption = QLabel("Where the tracker looks for the target: bright = likely.")
         self.caption.setWordWrap(True)
@@ -132,7 +137,7 @@ class ResponsePanel(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.caption)
         layout.addLayout(overlay)
-        self.title = ""
+        self.title, self._title_lines = "", []
         self.set_tracks(Annotations(), None)
         self.set_opacity(0.5)
         self.show_result(None, None, None)
@@ -197,11 +202,31 @@ class ResponsePanel(QWidget):
                 self._set_title(f"frame {frame} · {entry.source.value}")
             return
         score = "–" if entry is None or math.isnan(entry.score) else f"{entry.score:.3f}"
-        note = f" · {entry.flag}" if entry is not None and entry.flag else ""
-        self._set_title(f"frame {frame} · score {score}{note}")
+        self._set_title(f"frame {frame} · score {score}", entry.flag if entry is not None else "")
 
-    def _set_title(self, text: str) -> None:
-        self.title = text
-        self.plot.setTitle(text, size="9pt")
-        # A long title must not widen the layout past the dock (it would push the colour bar out).
-        self.plot.titleLabel.setMinimumWidth(0)
+    def _set_title(self, text: str, flag: str = "") -> None:
+        """The map's title: the frame, and on a second line the first flag reason (all of them in
+        the tooltip)."""
+        self._title_lines = [text] + ([f"⚑ {short_flag(flag)}"] if flag else [])
+        self.title = " · ".join(self._title_lines)
+        self.graphics.setToolTip(flag)
+        self._show_title()
+
+    def _show_title(self) -> None:
+        # A title wider than the plot widens the layout past the dock, which pushes the map and
+        # the colour bar out of sight: each line is cut to the width there is.
+        label = self.plot.titleLabel
+        font = QFont(label.item.font())
+        font.setPointSizeF(9)
+        # the title spans the map's column: the panel less the colour bar, the y axis, margins
+        room = self.graphics.width() - COLOUR_BAR_COLUMN - self.plot.getAxis("left").width() - 40
+        metrics, room = QFontMetrics(font), max(int(room), 60)
+        lines = [
+            html.escape(metrics.elidedText(t, Qt.TextElideMode.ElideRight, room)) for t in self._title_lines
+        ]
+        self.plot.setTitle("<br>".join(lines), size="9pt")
+        label.setMinimumWidth(0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._show_title()
