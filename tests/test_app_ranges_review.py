@@ -22,7 +22,7 @@ from app.model.ranges import (
     with_in_point,
     with_out_point,
 )
-from app.model.review import ReviewItem, items_in, review_queue, settled_by, step_item
+from app.model.review import ReviewItem, frames_in, review_queue, settled_by, step_item
 from app.model.session import Session
 
 BOX = (10.0, 10.0, 20.0, 20.0)
@@ -139,25 +139,36 @@ def test_merge_joins_disjoint_tracks_and_refuses_two_boxes_on_one_frame():
 # -- the review queue --------------------------------------------------------------------------------
 
 
-def test_the_queue_lists_flags_of_all_tracks_by_frame_then_track():
+def test_the_queue_lists_runs_of_flagged_frames_of_all_tracks_by_frame_then_track():
     annotations = model(
-        {0: KEY, 3: tracked("jump"), 5: tracked(), 8: tracked("score 0.1 < 0.5")},
-        {1: KEY, 3: tracked("overlaps #1"), 4: tracked("collapsed")},
+        {
+            0: KEY,
+            3: tracked("jump"),
+            5: tracked(),
+            8: tracked("score 0.1 < 0.5"),
+            9: tracked("drop"),
+            10: tracked("drop"),
+        },
+        {1: KEY, 3: tracked("overlaps #1"), 4: tracked("collapsed"), 6: tracked("jump")},
     )
     queue = review_queue(annotations)
     assert queue == [
-        ReviewItem(3, 1, "jump"),
-        ReviewItem(3, 2, "overlaps #1"),
-        ReviewItem(4, 2, "collapsed"),
-        ReviewItem(8, 1, "score 0.1 < 0.5"),
+        ReviewItem(3, 1, "jump", 3),
+        ReviewItem(3, 2, "overlaps #1", 4),  # consecutive frames: one item, its first reason
+        ReviewItem(6, 2, "jump", 6),
+        ReviewItem(8, 1, "score 0.1 < 0.5", 10),
     ]
+    assert [item.frames for item in queue] == [1, 2, 1, 3]
+    assert queue[3].where() == "frames 8–10" and queue[0].where() == "frame 3"
+    assert queue[3].holds(9, 1) and not queue[3].holds(9, 2) and not queue[3].holds(11, 1)
     assert step_item(queue, 3, 1) == queue[1]  # same frame, the next track
-    assert step_item(queue, 5, 1) == queue[3]
-    assert step_item(queue, 8, 1) == queue[0]  # wraps around
+    assert step_item(queue, 5, 1) == queue[2]
+    assert step_item(queue, 9, 1) == queue[0]  # from inside the last run: wraps around
+    assert step_item(queue, 9, 1, -1) == queue[3]  # back to where the run it is in starts
     assert step_item(queue, 3, 2, -1) == queue[0]
     assert step_item(queue, 0, None, -1) == queue[3]
     assert step_item([], 0, 1) is None
-    assert items_in(queue, (3, 4)) == queue[:3] and items_in(queue, None) == []
+    assert frames_in(queue, (4, 9)) == [(2, 4), (2, 6), (1, 8), (1, 9)] and frames_in(queue, None) == []
 
 
 def test_how_an_edit_settles_a_flagged_frame():
@@ -381,6 +392,41 @@ def test_no_advance_when_the_option_is_off_and_bulk_accept_in_the_range(window):
     assert ("7", "#2 horse", "collapsed") in rows(window)
     view_menu = next(m.menu() for m in window.menuBar().actions() if m.text() == "&View")
     assert window.review_dock.toggleViewAction() in view_menu.actions()
+
+
+def test_a_run_of_flagged_frames_is_one_row_that_j_skips_and_k_walks(window, qtbot):
+    drift = {f: tracked("looks unlike the target") for f in range(4, 9)}
+    tracked_run(
+        window, {0: KEY, 1: tracked("jump"), 2: tracked(), 3: tracked(), **drift, 12: tracked("drop")}
+    )
+    window.review_dock.show()
+    panel = window.review_panel
+    qtbot.waitUntil(panel.isVisible)
+    assert rows(window) == [
+        ("1", "#1 car", "jump"),
+        ("4–8", "#1 car", "looks unlike the target"),
+        ("12", "#1 car", "drop"),
+    ]
+    assert "3 to review</b> · 7 flagged frames" in panel.count_label.text()
+    window.show_review_item(1, 1)
+    key(window, Qt.Key_J)
+    assert window.session.current_frame == 4 and panel.tree.currentItem().text(0) == "4–8"
+    window.go_to(6, now=True)  # inside the run: its row stays selected
+    assert panel.tree.currentItem().text(0) == "4–8"
+    key(window, Qt.Key_J)  # past the rest of the run
+    assert window.session.current_frame == 12
+    key(window, Qt.Key_J, Qt.ShiftModifier)
+    assert window.session.current_frame == 4
+    window.go_to(7, now=True)
+    key(window, Qt.Key_J, Qt.ShiftModifier)  # from inside a run: back to where it starts
+    assert window.session.current_frame == 4
+    key(window, Qt.Key_K)  # accepts frame 4 only and goes on to the next frame of the run
+    assert window.session.current_frame == 5 and rows(window)[1][0] == "5–8"
+    assert "Review 2 of 3: frames 5–8" in window.statusBar().currentMessage()
+    window.session.set_range((0, 6))
+    assert "· 3 in the range 0–6" in panel.count_label.text()  # frames 1, 5 and 6
+    key(window, Qt.Key_K, Qt.ControlModifier | Qt.ShiftModifier)
+    assert rows(window) == [("7–8", "#1 car", "looks unlike the target"), ("12", "#1 car", "drop")]
 
 
 def test_the_new_keys_are_listed_in_the_shortcuts_dialog(window):

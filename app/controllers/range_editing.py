@@ -21,7 +21,7 @@ from app.model.ranges import (
     with_in_point,
     with_out_point,
 )
-from app.model.review import items_in, review_queue
+from app.model.review import frames_in, review_queue
 
 RANGE_KEYS = "Shift+K accept, Shift+A absent, Ctrl+Del delete; Shift+X clears the range"
 
@@ -146,14 +146,12 @@ class RangeEditing:
         if selected is None:
             self.feedback.show_status("Mark a range first (Shift+I / Shift+O).", 5000)
             return
-        items = items_in(review_queue(self.session.annotations), selected)
+        flagged = frames_in(review_queue(self.session.annotations), selected)
         frames = describe(range(selected[0], selected[1] + 1))
         edit = accept_edit(
-            self.session.annotations,
-            [(item.track, item.frame) for item in items],
-            f"Accept {len(items)} flagged frames in {frames}",
+            self.session.annotations, flagged, f"Accept {len(flagged)} flagged frames in {frames}"
         )
         if self.editing.push(edit):
-            self.feedback.show_status(f"Accepted {len(items)} flagged frames in {frames}.", 6000)
+            self.feedback.show_status(f"Accepted {len(flagged)} flagged frames in {frames}.", 6000)
         else:
             self.feedback.show_status(f"Nothing flagged in {frames}.", 5000)

@@ -4,7 +4,8 @@ edit settles one.
 A frame is flagged by the drift checks (``FrameBox.flag`` holds why) and stays in the queue
 until a person decides: accepting it clears the flag (``ranges.accepted``), a corrected box
 is a new manual keyframe without one, marking it absent or deleting it replaces the entry.
-So the queue is exactly the flags the timeline marks and "next flagged frame" visits.
+The queue is the flags the timeline marks, one item per run of consecutive flagged frames of a
+track: a failure flags the frames after it too, and J goes from one run to the next.
 """
 
 from __future__ import annotations
@@ -17,30 +18,49 @@ from app.model.ranges import FrameRange
 
 @dataclass(frozen=True, order=True)
 class ReviewItem:
-    frame: int
+    """One track's flagged frames ``frame``..``last`` in a row: one item, since a failure
+    flags the frames after it too and a fix at its first frame, re-tracked, settles the rest."""
+
+    frame: int  # the first flagged frame
     track: int
-    reason: str
+    reason: str  # why the first frame is flagged
+    last: int
 
     @property
     def key(self) -> tuple[int, int]:
         return self.frame, self.track
 
+    @property
+    def frames(self) -> int:
+        return self.last - self.frame + 1
+
+    def holds(self, frame: int, track: int | None) -> bool:
+        return track == self.track and self.frame <= frame <= self.last
+
+    def where(self) -> str:
+        return f"frame {self.frame}" if self.frames == 1 else f"frames {self.frame}–{self.last}"
+
 
 def review_queue(annotations: Annotations) -> list[ReviewItem]:
-    """Flagged entries of all tracks, by frame then track."""
-    return sorted(
-        ReviewItem(frame, track.id, entry.flag)
-        for track in annotations
-        for frame, entry in track.boxes.items()
-        if entry.flag
-    )
+    """Each track's runs of consecutive flagged frames, by first frame then track."""
+    items = []
+    for track in annotations:
+        flagged = sorted(frame for frame, entry in track.boxes.items() if entry.flag)
+        start = 0
+        for i, frame in enumerate(flagged):
+            if i + 1 == len(flagged) or flagged[i + 1] != frame + 1:
+                first = flagged[start]
+                items.append(ReviewItem(first, track.id, track.boxes[first].flag, frame))
+                start = i + 1
+    return sorted(items)
 
 
 def step_item(
     items: list[ReviewItem], frame: int, track: int | None, direction: int = 1
 ) -> ReviewItem | None:
-    """The item after (direction 1) or before (-1) position (frame, track) in queue order,
-    wrapping around at either end; None for an empty queue."""
+    """The item starting after (direction 1) or before (-1) position (frame, track) in queue
+    order, wrapping around at either end; None for an empty queue. From inside an item, -1
+    goes back to where it starts."""
     if not items:
         return None
     here = (frame, -1 if track is None else track)
@@ -49,11 +69,16 @@ def step_item(
     return next((item for item in reversed(items) if item.key < here), items[-1])
 
 
-def items_in(items: list[ReviewItem], selected: FrameRange | None) -> list[ReviewItem]:
+def frames_in(items: list[ReviewItem], selected: FrameRange | None) -> list[tuple[int, int]]:
+    """(track, frame) of every flagged frame inside the range."""
     if selected is None:
         return []
     first, last = selected
-    return [item for item in items if first <= item.frame <= last]
+    return [
+        (item.track, frame)
+        for item in items
+        for frame in range(max(item.frame, first), min(item.last, last) + 1)
+    ]
 
 
 def settled_by(edit: Edit, track: int | None, frame: int) -> str:

@@ -85,7 +85,12 @@ class MainWindow(QMainWindow):
         self.runs = RunsController(self.session, self.undo_stack, self, parent=self)
         self.editing = EditingController(self.session, self.undo_stack, self, lambda: self.runs.running)
         self.comparisons = ComparisonController(
-            self.session, self.undo_stack, self, lambda: self.runs.running, self.editing.new_track_label, parent=self
+            self.session,
+            self.undo_stack,
+            self,
+            lambda: self.runs.running,
+            self.editing.new_track_label,
+            parent=self,
         )
         self.ranges = RangeEditing(self.editing)
         self.classes = ClassesController(self.session, self.editing, self)
@@ -408,8 +413,11 @@ class MainWindow(QMainWindow):
         previous = a("&Previous flagged item", lambda: panel.step(-1), "Shift+J")
         accept = a("&Accept all flagged in range", self.ranges.accept_review_items, "Ctrl+Shift+K")
         for action, tip in (
-            (following, "Go to the next flagged frame and select its track (J)"),
-            (previous, "Go to the previous flagged frame and select its track (Shift+J)"),
+            (following, "Go to where the next run of flagged frames starts and select its track (J)"),
+            (
+                previous,
+                "Go to where the previous run of flagged frames starts and select its track (Shift+J)",
+            ),
             (accept, "Accept every flagged frame of every track in the marked range (Ctrl+Shift+K)"),
         ):
             action.setToolTip(tip)

@@ -1,5 +1,6 @@
-"""The Review dock: every flagged frame of every track (frame, track, why), to walk through with
-one key per decision — K accepts, A marks absent, a drawn box fixes, J goes to the next item.
+"""The Review dock: every track's flagged frames, one row per run of consecutive ones (frames,
+track, why), to walk through with one key per decision — K accepts the frame shown, A marks it
+absent, a drawn box fixes it, J goes to the next run.
 
 It shows ``app.model.review.review_queue`` of the session and asks for frames through
 ``item_requested``; the decisions are the window's ordinary editing actions. After an accept,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.annotations import Edit
-from app.model.review import ReviewItem, items_in, review_queue, settled_by, step_item
+from app.model.review import ReviewItem, frames_in, review_queue, settled_by, step_item
 from app.model.session import Session
 from app.ui.track_panel import colour_icon
 
@@ -51,11 +52,14 @@ class ReviewPanel(QWidget):
 
         self.count_label = QLabel()
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Frame", "Track", "Why it is flagged"])
+        self.tree.setHeaderLabels(["Frames", "Track", "Why it is flagged"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setFocusPolicy(Qt.NoFocus)  # keys belong to the window's shortcuts
-        self.tree.setToolTip("Flagged frames of all tracks, in frame order: click one to go there")
+        self.tree.setToolTip(
+            "Flagged frames of all tracks in frame order, a run of consecutive ones in one row: "
+            "click one to go to where it starts"
+        )
         header = self.tree.header()
         header.setStretchLastSection(True)
         for column in (0, 1):
@@ -65,6 +69,7 @@ class ReviewPanel(QWidget):
         self.advance_check.setFocusPolicy(Qt.NoFocus)
         self.advance_check.setToolTip(
             "After K (accept), A (absent) or a delete on the frame shown, go to the next flagged frame"
+            " (the next frame of the same run, if it has more)"
         )
         hint = QLabel("K accept · A absent · draw a box to fix · J / Shift+J next / previous")
         hint.setWordWrap(True)
@@ -122,20 +127,23 @@ class ReviewPanel(QWidget):
         rows = []
         icons = {track: colour_icon(colour) for track, (_label, colour) in self._names.items()}
         for item in self.items:
-            row = QTreeWidgetItem(
-                [str(item.frame), f"#{item.track} {self._names[item.track][0]}", item.reason]
-            )
+            frames = str(item.frame) if item.frames == 1 else f"{item.frame}–{item.last}"
+            row = QTreeWidgetItem([frames, f"#{item.track} {self._names[item.track][0]}", item.reason])
             row.setData(0, Qt.UserRole, item.key)
-            row.setToolTip(2, item.reason)
+            if item.frames > 1:
+                row.setToolTip(0, f"{item.frames} flagged frames in a row")
+            row.setToolTip(2, item.reason if item.frames == 1 else f"frame {item.frame}: {item.reason}")
             row.setIcon(1, icons[item.track])
             self._rows[item.key] = row
             rows.append(row)
         self.tree.addTopLevelItems(rows)
 
     def _update_counts(self) -> None:
-        count = len(self.items)
+        count, frames = len(self.items), sum(item.frames for item in self.items)
         text = f"<b>{count} to review</b>" if count else "<b>Nothing to review</b>"
-        in_range = items_in(self.items, self.session.selected_range)
+        if frames > count:
+            text += f" · {frames} flagged frames"
+        in_range = frames_in(self.items, self.session.selected_range)
         if self.session.selected_range is not None:
             first, last = self.session.selected_range
             text += f" · {len(in_range)} in the range {first}–{last}"
@@ -144,9 +152,10 @@ class ReviewPanel(QWidget):
             self._accept_range.setEnabled(bool(in_range))
 
     def _show_current(self) -> None:
-        """Select the row of the frame and track shown; else show the rows from this frame on."""
-        frame = self.session.current_frame
-        row = self._rows.get((frame, self.session.selected_track))
+        """Select the row holding the frame and track shown; else show the rows from this frame on."""
+        frame, track = self.session.current_frame, self.session.selected_track
+        shown = next((item for item in self.items if item.holds(frame, track)), None)
+        row = self._rows.get(shown.key) if shown else None
         self.tree.blockSignals(True)
         try:
             self.tree.setCurrentItem(row)
@@ -188,9 +197,7 @@ class ReviewPanel(QWidget):
             self.message.emit("Nothing flagged to review.")
             return
         self.item_requested.emit(item.track, item.frame)
-        self.message.emit(
-            f"Review {items.index(item) + 1} of {len(items)}: frame {item.frame}, {item.reason}"
-        )
+        self.message.emit(f"Review {items.index(item) + 1} of {len(items)}: {item.where()}, {item.reason}")
 
     def _on_clicked(self, row: QTreeWidgetItem, _column: int) -> None:
         frame, track = row.data(0, Qt.UserRole)
