@@ -159,7 +159,7 @@ def test_the_queue_lists_runs_of_flagged_frames_of_all_tracks_by_frame_then_trac
         ReviewItem(8, 1, "score 0.1 < 0.5", 10),
     ]
     assert [item.frames for item in queue] == [1, 2, 1, 3]
-    assert queue[3].where() == "frames 8–10" and queue[0].where() == "frame 3"
+    assert queue[3].where() == "frames 8–10" and queue[0].where() == "frame 3" and queue[3].span == "8–10"
     assert queue[3].holds(9, 1) and not queue[3].holds(9, 2) and not queue[3].holds(11, 1)
     assert step_item(queue, 3, 1) == queue[1]  # same frame, the next track
     assert step_item(queue, 5, 1) == queue[2]

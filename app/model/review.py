@@ -37,8 +37,12 @@ class ReviewItem:
     def holds(self, frame: int, track: int | None) -> bool:
         return track == self.track and self.frame <= frame <= self.last
 
+    @property
+    def span(self) -> str:
+        return str(self.frame) if self.frames == 1 else f"{self.frame}–{self.last}"
+
     def where(self) -> str:
-        return f"frame {self.frame}" if self.frames == 1 else f"frames {self.frame}–{self.last}"
+        return f"frame {self.span}" if self.frames == 1 else f"frames {self.span}"
 
 
 def review_queue(annotations: Annotations) -> list[ReviewItem]:

@@ -106,9 +106,8 @@ class ResponsePanel(QWidget):
         )
         self.colorbar.setImageItem(self.image)
         self.graphics.addItem(self.colorbar)
-        self.graphics.ci.layout.setColumnFixedWidth(
-            1, COLOUR_BAR_COLUMN
-        )  # the map's aspect lock must not squeeze it
+        # the map's aspect lock must not squeeze the colour bar
+        self.graphics.ci.layout.setColumnFixedWidth(1, COLOUR_BAR_COLUMN)
 
         self.caption = QLabel("Where the tracker looks for the target: bright = likely.")
         self.caption.setWordWrap(True)

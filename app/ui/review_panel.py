@@ -127,8 +127,7 @@ class ReviewPanel(QWidget):
         rows = []
         icons = {track: colour_icon(colour) for track, (_label, colour) in self._names.items()}
         for item in self.items:
-            frames = str(item.frame) if item.frames == 1 else f"{item.frame}–{item.last}"
-            row = QTreeWidgetItem([frames, f"#{item.track} {self._names[item.track][0]}", item.reason])
+            row = QTreeWidgetItem([item.span, f"#{item.track} {self._names[item.track][0]}", item.reason])
             row.setData(0, Qt.UserRole, item.key)
             if item.frames > 1:
                 row.setToolTip(0, f"{item.frames} flagged frames in a row")
