@@ -135,13 +135,14 @@ def test_preferences_are_applied_and_saved(window, qtbot, config_dir, image_fold
     dialog.autosave_spin.setValue(7)
     dialog.export_format_combo.setCurrentIndex(dialog.export_format_combo.findData("mot"))
     dialog.export_reviewed_check.setChecked(True)
+    dialog.export_flagged_check.setChecked(True)
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
 
     drift = window.session.drift_settings
     assert (drift.min_score, drift.window) == (0.35, 12) and window.autosave_timer.interval() == 7000
     stored = Settings()
     assert stored.drift_settings == drift and stored.autosave_interval_ms == 7000
-    assert stored.export_defaults == ExportDefaults("mot", False, "jpg", True)
+    assert stored.export_defaults == ExportDefaults("mot", False, "jpg", True, True)
     # The next start begins with them.
     again = MainWindow()
     qtbot.addWidget(again)
@@ -159,13 +160,14 @@ def test_the_export_dialog_starts_with_the_export_defaults(qtbot, otb_folder):
 
     annotations = Annotations(FRAMES)
     annotations.apply(annotations.add_track_edit("car", boxes={0: FrameBox(GT_BOXES[0])}))
-    defaults = ExportDefaults("got10k", True, "png", True)
+    defaults = ExportDefaults("got10k", True, "png", True, True)
     dialog = ExportDialog(
         None, annotations, VideoRef(str(otb_folder), "", FRAMES, 64, 48), None, None, defaults
     )
     qtbot.addWidget(dialog)
     assert dialog.format.name == "got10k" and dialog.frames_check.isChecked()
     assert dialog.image_combo.currentText() == "png" and dialog.reviewed_check.isChecked()
+    assert dialog.flagged_check.isChecked()
     assert dialog.chosen_defaults() == defaults
 
 

@@ -62,6 +62,12 @@ def test_project_input_brings_its_video(tmp_path):
     pysot = ["--to", f"pysot:{tmp_path / 'ps'}", "--reviewed-only", "--labels", "person", "--last", "9"]
     assert main(["convert", "--from", f"project:{tmp_path / 'p.siamark.json'}", *pysot]) == 0
     assert (tmp_path / "ps" / "train.json").is_file()
+    got = ["--to", f"got10k:{tmp_path / 'unflagged'}", "--tracks", "1", "--skip-flagged"]
+    assert main(["convert", "--from", f"project:{tmp_path / 'p.siamark.json'}", *got]) == 0
+    flagged = {f for f, e in crossing_annotations().track(1).boxes.items() if e.flag}
+    back = FORMATS["got10k"].load(tmp_path / "unflagged", 120).track(1)
+    assert flagged and all(back.get(f).box is None for f in flagged)  # written as "no box" (absent)
+    assert back.get(min(flagged) - 1).box is not None
 
 
 def test_bad_input_exits_2_with_file_and_line(tmp_path, capsys):

@@ -115,14 +115,39 @@ def test_options_follow_the_controls(qtbot, annotations, video):
     dialog.last_spin.setValue(9)
     dialog.step_spin.setValue(3)
     dialog.reviewed_check.setChecked(True)
+    dialog.flagged_check.setChecked(True)
     dialog.image_combo.setCurrentText("png")
     options = dialog.options()
     assert options.tracks == frozenset({1}) and options.labels == frozenset({"dog"})
     assert (options.first, options.last, options.step, options.reviewed_only) == (2, 9, 3, True)
+    assert options.skip_flagged
     assert options.image_format == "png"
     dialog.tracks_list.item(0).setCheckState(Qt.Unchecked)
     with pytest.raises(ValueError, match="at least one track"):
         dialog.options()
+
+
+def test_the_dialog_says_how_many_chosen_boxes_are_still_flagged(qtbot, annotations, video, tmp_path):
+    dog = annotations.track(2)
+    for frame in (3, 6):  # two of the dog's tracked boxes flagged by the drift checks
+        annotations.apply(annotations.set_box_edit(2, frame, dog.get(frame).with_(flag="drift")))
+    dialog = make_dialog(qtbot, annotations, video, Reader())
+    boxes = FRAMES + len(dog.boxes)
+    assert f"2 of the {boxes} boxes chosen are still flagged" in dialog.flagged_label.text()
+    dialog.last_spin.setValue(4)  # the range follows: frame 6 is out
+    assert "1 of the" in dialog.flagged_label.text()
+    dialog.flagged_check.setChecked(True)
+    assert "are flagged and will be left out" in dialog.flagged_label.text()
+    dialog.tracks_list.item(1).setCheckState(Qt.Unchecked)  # the car alone: nothing flagged
+    assert dialog.flagged_label.text() == ""
+    choose(dialog, "otb", tmp_path / "out")
+    dialog.tracks_list.item(1).setCheckState(Qt.Checked)
+    dialog.tracks_list.item(0).setCheckState(Qt.Unchecked)
+    dialog.last_spin.setValue(FRAMES - 1)
+    dialog.start_export()
+    wait_idle(qtbot, dialog)
+    written = (tmp_path / "out" / "groundtruth_rect.txt").read_text().splitlines()
+    assert "nan" in written[3] and "nan" in written[6] and "nan" not in written[0]
 
 
 def test_export_runs_in_a_worker_thread_with_live_progress(qtbot, annotations, video, tmp_path):

@@ -292,6 +292,9 @@ def test_options_select_tracks_classes_range_step_and_reviewed_frames(sequence, 
     run_export("voc", annotations, frames, tmp_path / "c", reviewed_only=True)
     kept = sorted(manifest(tmp_path / "c").values())
     assert kept == [f for f in exported_frames(annotations) if f not in UNREVIEWED]
+    # Only frame 3's jogger is flagged: leaving it out leaves out that frame, not just its box.
+    run_export("yolo", annotations, frames, tmp_path / "d", skip_flagged=True)
+    assert sorted(manifest(tmp_path / "d").values()) == [f for f in exported_frames(annotations) if f != 3]
 
 
 @needs_shared

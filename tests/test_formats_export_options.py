@@ -12,7 +12,7 @@ import pytest
 
 from app.io.formats import FORMATS, ExportJob, ExportOptions, FormatError
 from app.io.formats.registry import ExportCancelled
-from app.io.formats.selection import SelectionError, select
+from app.io.formats.selection import SelectionError, flagged_rows, select
 from app.io.project import VideoRef
 from app.model.annotations import Annotations, BoxSource, FrameBox
 
@@ -57,6 +57,11 @@ def test_selection_options():
     ]
     reviewed = select(annotations, ExportOptions(reviewed_only=True, tracks=frozenset({1})))
     assert rows(reviewed) == [(1, 0), (1, 2), (1, 3)]  # manual or accepted
+    unflagged = select(annotations, ExportOptions(skip_flagged=True, tracks=frozenset({1})))
+    assert rows(unflagged) == [(1, 0), (1, 2), (1, 3), (1, 4)]  # frame 1 is still flagged
+    assert flagged_rows(annotations, ExportOptions(skip_flagged=True)) == (1, 14)  # boxes, flags aside
+    assert flagged_rows(annotations, ExportOptions(reviewed_only=True)) == (0, 12)  # flagged is unreviewed
+    assert flagged_rows(annotations, ExportOptions(first=15)) == (0, 0)  # chooses nothing
     assert select(annotations, ExportOptions(last=500)).frames[-1] == 19  # cut to the video
     assert select(annotations, ExportOptions(first=2)).span() == list(range(2, 12))
 

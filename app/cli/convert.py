@@ -62,6 +62,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--reviewed-only", action="store_true", help="only boxes drawn or accepted by a person"
     )
     parser.add_argument(
+        "--skip-flagged",
+        action="store_true",
+        help="leave out boxes still flagged for review (detection formats leave out their frames)",
+    )
+    parser.add_argument(
         "--absent-frames",
         action="store_true",
         help="detection formats: also write frames where every object is absent (images without boxes)",
@@ -144,6 +149,7 @@ def convert(args: argparse.Namespace) -> str:
         last=args.last,
         step=args.step,
         reviewed_only=args.reviewed_only,
+        skip_flagged=args.skip_flagged,
         absent_frames=args.absent_frames,
         image_format=args.image_format,
     )

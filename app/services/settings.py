@@ -30,6 +30,7 @@ class ExportDefaults:
     write_frames: bool = False  # formats where the frames are optional
     image_format: str = "jpg"
     reviewed_only: bool = False
+    skip_flagged: bool = False  # leave out boxes still flagged for review
 
 
 class Settings:

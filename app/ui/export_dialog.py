@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.io.formats import FORMATS, ExportJob, ExportOptions, Format
 from app.io.formats.registry import ExportCancelled, FrameReader
+from app.io.formats.selection import flagged_rows
 from app.io.project import VideoRef
 from app.model.annotations import Annotations
 from app.services.settings import ExportDefaults, Settings
@@ -119,6 +120,7 @@ class ExportDialog(QDialog):
         self._format_changed()
         if defaults is not None:
             self.apply_defaults(defaults)
+        self._update_flagged()
 
     # -- building ------------------------------------------------------------------------------
 
@@ -183,6 +185,15 @@ class ExportDialog(QDialog):
 
         self.reviewed_check = QCheckBox("Only reviewed frames (drawn or accepted by a person)")
         options.addRow("", self.reviewed_check)
+        self.flagged_check = QCheckBox("Leave out boxes still flagged for review")
+        self.flagged_check.setToolTip(
+            "Boxes the drift checks flagged and nobody accepted or fixed yet. Detection datasets "
+            "leave out their whole frames (an unlabelled object would teach a detector background)."
+        )
+        options.addRow("", self.flagged_check)
+        self.flagged_label = QLabel()  # how many of the chosen boxes are still flagged
+        self.flagged_label.setWordWrap(True)
+        options.addRow("", self.flagged_label)
         self.absent_check = QCheckBox("Also frames where every object is absent (images without boxes)")
         self.absent_check.setToolTip(
             "Detection datasets only. Off: such frames are left out, since nothing says what else is on them."
@@ -200,6 +211,12 @@ class ExportDialog(QDialog):
         images_row.addStretch(1)
         options.addRow("Images:", images_row)
         layout.addWidget(self.options_box)
+        for widget in (self.tracks_list, self.classes_list):
+            widget.itemChanged.connect(self._update_flagged)
+        for spin in (self.first_spin, self.last_spin, self.step_spin):
+            spin.valueChanged.connect(self._update_flagged)
+        for check in (self.reviewed_check, self.flagged_check):
+            check.toggled.connect(self._update_flagged)
 
         footer = add_job_footer(layout, "Export", self.start_export, self._cancel_clicked)
         self.progress_bar, self.status_label = footer.progress_bar, footer.status_label
@@ -253,6 +270,7 @@ class ExportDialog(QDialog):
         if defaults.image_format in IMAGE_FORMATS:
             self.image_combo.setCurrentText(defaults.image_format)
         self.reviewed_check.setChecked(defaults.reviewed_only)
+        self.flagged_check.setChecked(defaults.skip_flagged)
 
     def chosen_defaults(self) -> ExportDefaults:
         """The choices to start the next export with."""
@@ -261,7 +279,26 @@ class ExportDialog(QDialog):
             self.frames_check.isChecked() if self.frames_check.isEnabled() else False,
             self.image_combo.currentText(),
             self.reviewed_check.isChecked(),
+            self.flagged_check.isChecked(),
         )
+
+    def _update_flagged(self) -> None:
+        """Say how many of the chosen boxes nobody has checked though the drift checks flagged them."""
+        try:
+            flagged, boxes = flagged_rows(self.annotations, self.options(), self.frame_count)
+        except ValueError:  # nothing chosen: the export says so when asked
+            flagged = boxes = 0
+        if not flagged:
+            self.flagged_label.setText("")
+        elif self.flagged_check.isChecked():
+            self.flagged_label.setText(
+                f"{flagged} of the {boxes} boxes chosen are flagged and will be left out."
+            )
+        else:
+            self.flagged_label.setText(
+                f"<span style='color:#e8a33d'>⚑ {flagged} of the {boxes} boxes chosen are still "
+                "flagged for review</span> (the Review dock lists them)."
+            )
 
     def _update_image_format(self) -> None:
         self.image_combo.setEnabled(self.frames_check.isChecked())
@@ -316,6 +353,7 @@ class ExportDialog(QDialog):
             last=None if last == self.frame_count - 1 else last,
             step=self.step_spin.value(),
             reviewed_only=self.reviewed_check.isChecked(),
+            skip_flagged=self.flagged_check.isChecked(),
             absent_frames=self.absent_check.isChecked(),
             image_format=self.image_combo.currentText(),
         )

@@ -184,11 +184,13 @@ class SettingsDialog(QDialog):
         self.export_image_combo = QComboBox()
         self.export_image_combo.addItems(IMAGE_FORMATS)
         self.export_reviewed_check = QCheckBox("Only reviewed frames")
+        self.export_flagged_check = QCheckBox("Leave out boxes still flagged for review")
         form.addRow("Autosave every:", self.autosave_spin)
         form.addRow("Export format:", self.export_format_combo)
         form.addRow("", self.export_frames_check)
         form.addRow("Image format:", self.export_image_combo)
         form.addRow("", self.export_reviewed_check)
+        form.addRow("", self.export_flagged_check)
         layout.addWidget(files)
 
         buttons = QDialogButtonBox(
@@ -215,6 +217,7 @@ class SettingsDialog(QDialog):
         self.export_frames_check.setChecked(export.write_frames)
         self.export_image_combo.setCurrentText(export.image_format)
         self.export_reviewed_check.setChecked(export.reviewed_only)
+        self.export_flagged_check.setChecked(export.skip_flagged)
 
     def restore_defaults(self) -> None:
         """The measured drift thresholds and the default autosave interval (the other choices stay)."""
@@ -234,5 +237,6 @@ class SettingsDialog(QDialog):
                 self.export_frames_check.isChecked(),
                 self.export_image_combo.currentText(),
                 self.export_reviewed_check.isChecked(),
+                self.export_flagged_check.isChecked(),
             ),
         )

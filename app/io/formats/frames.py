@@ -9,9 +9,9 @@ classes, frame range, step and "reviewed only" mean what they mean in every form
   ``absent_frames`` option asks for them as images without boxes.
 * Image files are named by the 0-based decoded frame index: ``frame_000000.jpg`` is the first
   frame of the video (the CVAT naming), and ``frames.csv`` maps each file to its frame index.
-* With "only reviewed frames", a frame is exported only when every selected track's entry on
-  it is manual or accepted: an image with an unchecked object left out would teach a detector
-  that the object is background.
+* With "only reviewed frames" (or "leave out flagged boxes"), a frame is exported only when
+  every selected track's entry on it is manual or accepted (or not flagged): an image with an
+  object left out would teach a detector that the object is background.
 
 The export is built in a staged folder (``output.staged_folder``: hidden, beside the target,
 renamed into place at the end), so a cancelled or failed export leaves nothing half-written;
@@ -33,8 +33,8 @@ from app.io.formats.output import (
     write_image,
     write_manifest,
 )
-from app.io.formats.registry import ExportJob, FrameReader
-from app.io.formats.selection import Selection, SelectionError, is_reviewed, select_job
+from app.io.formats.registry import ExportJob, ExportOptions, FrameReader
+from app.io.formats.selection import Selection, SelectionError, kept, select_job
 from app.model.annotations import FrameBox, Track
 
 # Disk-space estimate: the first image's size times the frame count, with this much headroom
@@ -81,14 +81,14 @@ class DetectionExport:
 # -- which frames and boxes ---------------------------------------------------------------------
 
 
-def detection_frames(selection: Selection, reviewed_only: bool, absent_frames: bool = False) -> list[FrameObjects]:
+def detection_frames(selection: Selection, options: ExportOptions) -> list[FrameObjects]:
     """The frames to export with their boxes, in frame order (rules in the module docstring)."""
     by_frame = selection.by_frame()
-    if reviewed_only:  # the rows hold only reviewed entries; drop frames that also hold others
+    if options.reviewed_only or options.skip_flagged:  # drop frames whose other entries were left out
         by_frame = {
             f: rows
             for f, rows in by_frame.items()
-            if all(is_reviewed(e) for t in selection.tracks if (e := t.get(f)) is not None)
+            if all(kept(e, options) for t in selection.tracks if (e := t.get(f)) is not None)
         }
     frames = [
         FrameObjects(f, tuple((r.track, r.entry) for r in rows if r.entry.box is not None))
@@ -96,9 +96,9 @@ def detection_frames(selection: Selection, reviewed_only: bool, absent_frames: b
     ]
     # A frame where every chosen object is absent says nothing about what else is on it: an
     # image without boxes would teach a detector that whatever is there is background.
-    kept = [f for f in frames if f.objects or absent_frames]
-    selection.left_out["frames where every object is absent left out"] = len(frames) - len(kept)
-    return kept
+    shown = [f for f in frames if f.objects or options.absent_frames]
+    selection.left_out["frames where every object is absent left out"] = len(frames) - len(shown)
+    return shown
 
 
 # -- images -------------------------------------------------------------------------------------
@@ -152,9 +152,17 @@ def export_detection_dataset(
         raise ValueError("this format writes the video's frames: a frame reader is needed")
     suffix = image_format_suffix(job.options.image_format)
     selection = select_job(job, cut=True)  # the visible part, as detectors are trained on
-    frames = detection_frames(selection, job.options.reviewed_only, job.options.absent_frames)
+    frames = detection_frames(selection, job.options)
     if not frames:
-        raise SelectionError("nothing to export: every chosen frame has boxes nobody has reviewed yet")
+        options = job.options
+        why = (
+            "boxes nobody has reviewed yet"
+            if options.reviewed_only
+            else "boxes still flagged for review"
+            if options.skip_flagged
+            else "every object absent"
+        )
+        raise SelectionError(f"nothing to export: every chosen frame has {why}")
     with staged_folder(job.target) as root:
         progress = ProgressSteps(job, len(frames))
         images = extract_frames(job, [f.frame for f in frames], root / images_dir, suffix, progress)

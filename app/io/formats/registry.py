@@ -43,6 +43,8 @@ class ExportOptions:
     last: int | None = None
     step: int = 1  # every k-th frame of the range
     reviewed_only: bool = False  # only boxes a person drew or accepted
+    #: leave out boxes still flagged for review (nobody accepted or fixed them yet)
+    skip_flagged: bool = False
     image_format: str = "jpg"  # for formats that extract frames: jpg or png
     #: detection formats: also write frames where every chosen object is absent, as images
     #: without boxes (left out by default: nothing says what else is on them)

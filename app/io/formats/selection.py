@@ -5,7 +5,8 @@ Every exporter goes through ``select`` so the options mean the same in every for
 * tracks / labels: ``None`` selects all; an id or label that no track has is an error (a typo
   would otherwise export silently less than asked);
 * frames: ``first``..``last`` inclusive (0-based, cut to the video), then every ``step``-th;
-* reviewed only: entries a person drew (manual) or accepted (reviewed);
+* reviewed only: entries a person drew (manual) or accepted (reviewed); without flagged:
+  entries not flagged for review (accepting or fixing one clears its flag);
 * when the frame size is known, a box with nothing inside the frame is left out (counted in
   ``Selection.left_out``): no format can say what it means. Formats whose convention is the
   visible part cut the others to the frame (``cut=True``); the single-object benchmark formats
@@ -18,7 +19,7 @@ Frames stay 0-based decoded indices here; each exporter converts to its format's
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.io.formats.registry import ExportJob, ExportOptions
 from app.model.annotations import Annotations, FrameBox, Track
@@ -93,6 +94,24 @@ def is_reviewed(entry: FrameBox) -> bool:
     return entry.is_manual or entry.reviewed
 
 
+def kept(entry: FrameBox, options: ExportOptions) -> bool:
+    """Whether ``options`` let this entry into an export (its track and frame aside)."""
+    if options.reviewed_only and not is_reviewed(entry):
+        return False
+    return not (options.skip_flagged and entry.flag)
+
+
+def flagged_rows(annotations: Annotations, options: ExportOptions, frame_count: int = 0) -> tuple[int, int]:
+    """(flagged, all): how many of the boxes the options choose, flags aside, are still flagged
+    for review; (0, 0) when they choose none."""
+    try:
+        rows = select(annotations, replace(options, skip_flagged=False), frame_count).rows
+    except SelectionError:
+        return 0, 0
+    boxes = [row for row in rows if row.entry.box is not None]
+    return sum(1 for row in boxes if row.entry.flag), len(boxes)
+
+
 def clip_box(box: Sequence[float], width: int, height: int) -> tuple[float, float, float, float] | None:
     """(x0, y0, x1, y1) of the box cut to the image, or None when nothing of it is inside."""
     x, y, w, h = box
@@ -121,7 +140,7 @@ def select(
     clipped = outside = 0
     for track in tracks:
         for frame, entry in track.boxes.items():
-            if frame not in wanted or (options.reviewed_only and not is_reviewed(entry)):
+            if frame not in wanted or not kept(entry, options):
                 continue
             if entry.box is not None and frame_size is not None:
                 inside = clip_box(entry.box, *frame_size)
@@ -132,11 +151,13 @@ def select(
                 crosses = x < 0 or y < 0 or x + w > frame_size[0] or y + h > frame_size[1]
                 if cut and crosses:  # (x + w) - x is not always w in floats: cut only what crosses
                     clipped += 1
-                    entry = entry.with_(box=(inside[0], inside[1], inside[2] - inside[0], inside[3] - inside[1]))
+                    entry = entry.with_(
+                        box=(inside[0], inside[1], inside[2] - inside[0], inside[3] - inside[1])
+                    )
             rows.append(Row(track, frame, entry))
     rows.sort(key=lambda r: (r.frame, r.track.id))
     if not rows:
-        what = "reviewed " if options.reviewed_only else ""
+        what = "reviewed " if options.reviewed_only else "unflagged " if options.skip_flagged else ""
         raise SelectionError(
             f"nothing to export: no {what}annotation of the chosen tracks in frames "
             f"{frames[0] if frames else '-'}..{frames[-1] if frames else '-'} (step {options.step})"
