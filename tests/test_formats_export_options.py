@@ -59,6 +59,7 @@ def test_selection_options():
     assert rows(reviewed) == [(1, 0), (1, 2), (1, 3)]  # manual or accepted
     unflagged = select(annotations, ExportOptions(skip_flagged=True, tracks=frozenset({1})))
     assert rows(unflagged) == [(1, 0), (1, 2), (1, 3), (1, 4)]  # frame 1 is still flagged
+    assert unflagged.describe() == "1 boxes still flagged for review left out"
     assert flagged_rows(annotations, ExportOptions(skip_flagged=True)) == (1, 14)  # boxes, flags aside
     assert flagged_rows(annotations, ExportOptions(reviewed_only=True)) == (0, 12)  # flagged is unreviewed
     assert flagged_rows(annotations, ExportOptions(first=15)) == (0, 0)  # chooses nothing

@@ -137,10 +137,13 @@ def select(
     frames = _frames(options, frame_count)
     wanted = set(frames)
     rows = []
-    clipped = outside = 0
+    clipped = outside = flagged = 0
     for track in tracks:
         for frame, entry in track.boxes.items():
-            if frame not in wanted or not kept(entry, options):
+            if frame not in wanted:
+                continue
+            if not kept(entry, options):
+                flagged += bool(options.skip_flagged and entry.flag and entry.box is not None)
                 continue
             if entry.box is not None and frame_size is not None:
                 inside = clip_box(entry.box, *frame_size)
@@ -162,7 +165,10 @@ def select(
             f"nothing to export: no {what}annotation of the chosen tracks in frames "
             f"{frames[0] if frames else '-'}..{frames[-1] if frames else '-'} (step {options.step})"
         )
-    left_out = {"boxes outside the frame left out": outside}
+    left_out = {
+        "boxes outside the frame left out": outside,
+        "boxes still flagged for review left out": flagged,
+    }
     order = {name: i for i, name in enumerate(annotations.class_names())}
     classes = sorted({t.label for t in tracks}, key=lambda name: (order.get(name, len(order)), name))
     return Selection(tuple(tracks), tuple(frames), tuple(rows), clipped, left_out, tuple(classes))
