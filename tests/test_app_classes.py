@@ -150,6 +150,9 @@ def test_a_chip_shows_a_flags_first_reason_and_counts_the_rest():
     assert short_flag(three) == "score 0.37 < 0.50 (+2 more)"
     assert short_flag("drift") == "drift"
     assert short_flag("forward/backward IoU 0.42 (kept the forward box)").endswith("box)")
+    look = "looks unlike the target: appearance 0.47 against 0.79 at the start"
+    assert short_flag(look) == "looks unlike the target" and short_flag("") == ""
+    assert short_flag(f"{look}; score 0.5 < 0.6") == "looks unlike the target (+1 more)"
 
 
 def test_chip_text_is_black_on_light_and_white_on_dark_fills():
