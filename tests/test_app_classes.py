@@ -351,7 +351,7 @@ def test_an_interpolated_box_is_dotted(window):
 
 class SlowMulti(FakeMulti):
     def track(self, frame):
-        time.sleep(0.02)  # slow enough for the window to repaint during the run
+        time.sleep(0.05)  # slow enough for the window to repaint during the run, even on a busy machine
         return super().track(frame)
 
 

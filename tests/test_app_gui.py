@@ -503,3 +503,9 @@ def test_a_long_flag_leaves_the_response_map_and_its_colour_bar_in_view(qtbot):
     assert frame_line == "frame 243 · score 0.610"
     assert flag_line.startswith("⚑ score 0.61 well below") and flag_line.endswith("…")
     assert panel.graphics.toolTip() == flag
+    height = panel.plot.vb.height()
+    panel.show_result(244, tracked_box((200.0, 100.0, 40.0, 80.0), 0.9), kept)  # not flagged
+    for _ in range(10):
+        QApplication.processEvents()
+    assert panel.plot.titleLabel.text == "frame 244 · score 0.900<br>&nbsp;"
+    assert panel.plot.vb.height() == height  # the map keeps its size as flags come and go

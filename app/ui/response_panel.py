@@ -223,7 +223,8 @@ class ResponsePanel(QWidget):
         lines = [
             html.escape(metrics.elidedText(t, Qt.TextElideMode.ElideRight, room)) for t in self._title_lines
         ]
-        self.plot.setTitle("<br>".join(lines), size="9pt")
+        # always two lines, so that the map keeps its size as flags come and go during a run
+        self.plot.setTitle("<br>".join([*lines, "&nbsp;"][:2]), size="9pt")
         label.setMinimumWidth(0)
 
     def resizeEvent(self, event) -> None:
